@@ -1,0 +1,3 @@
+"""Turkish commentary through DeepSeek. Not implemented yet (issue 7)."""
+
+PARAMETER_NAMES = frozenset({"enable_turkish_commentary", "deepseek_timeout"})

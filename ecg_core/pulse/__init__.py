@@ -1,0 +1,1 @@
+"""PULSE-7B through transformers. Not implemented yet (issue 5)."""

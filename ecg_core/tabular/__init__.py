@@ -1,0 +1,1 @@
+"""Tabular ECG models (scikit-learn + joblib) with a registry. Not implemented yet (issue 6)."""
