@@ -1,0 +1,95 @@
+"""The signal route: ECG-FM labels and embeddings, measurements, quality and rendering for recordings.
+
+All recordings of a request that need ECG-FM go through the model together (one batched call per task);
+measurements and quality are computed per recording and need no model at all.
+"""
+
+from __future__ import annotations
+
+import time
+
+from . import interpret, measure, quality, render
+from .contract import SignalOptions, SignalTask
+from .errors import ModelNotConfigured
+from .signal import Recording
+from .slots import ModelSlot
+
+
+def run_signal_tasks(tasks: list[SignalTask], options: SignalOptions, ecgfm: ModelSlot) -> list[dict]:
+    """One result per task, in order, each with its own `processing_time` (a batch's model time is shared)."""
+    results: list[dict | None] = [None] * len(tasks)
+    for task_name in ("analyze", "features"):
+        indices = [i for i, task in enumerate(tasks) if task.task == task_name]
+        if not indices:
+            continue
+        started = time.perf_counter()
+        runner = ecgfm.get()
+        outputs = runner.predict(
+            [tasks[i].recording for i in indices],
+            classify=task_name == "analyze",
+            return_features=task_name == "features" or options.return_features,
+            return_segments=options.return_segments,
+            pad_short=options.pad_short,
+            thresholds=options.thresholds,
+        )
+        model_share = (time.perf_counter() - started) / len(indices)
+        for i, output in zip(indices, outputs):
+            results[i] = _timed(lambda: _ecgfm_result(task_name, tasks[i].recording, output), model_share)
+    for i, task in enumerate(tasks):
+        if results[i] is None:
+            results[i] = _timed(lambda: _model_free_result(task.task, task.recording), 0.0)
+    return results  # type: ignore[return-value]
+
+
+def analyze_or_measure(recording: Recording, options: SignalOptions, ecgfm: ModelSlot) -> dict:
+    """The full analysis when ECG-FM is available, else the measurements alone (said in the result)."""
+    try:
+        return run_signal_tasks([SignalTask("analyze", recording)], options, ecgfm)[0]
+    except ModelNotConfigured as error:
+        result = run_signal_tasks([SignalTask("measure", recording)], options, ecgfm)[0]
+        result["ecgfm_status"] = f"not used: {error}"
+        return result
+
+
+def _timed(build, extra_seconds: float) -> dict:
+    started = time.perf_counter()
+    result = build()
+    result["processing_time"] = round(time.perf_counter() - started + extra_seconds, 4)
+    return result
+
+
+def _ecgfm_result(task_name: str, recording: Recording, output: dict) -> dict:
+    result = {"model": "ECG-FM", "task": task_name, **output}
+    if task_name == "analyze":
+        measurements = measure.measure(recording.signal, recording.fs, recording.lead_names)
+        signal_quality = quality.assess(recording.signal, recording.fs, recording.lead_names)
+        result["clinical_analysis"] = interpret.clinical_analysis(measurements, signal_quality, output)
+        result["signal_quality"] = signal_quality
+    result["recording"] = describe_recording(recording)
+    return result
+
+
+def _model_free_result(task_name: str, recording: Recording) -> dict:
+    if task_name == "render":
+        image = render.render_ecg(recording)
+        result = {"model": "ecg-renderer", "task": "render", "image": render.png_data_uri(image),
+                  "width": image.width, "height": image.height}
+    else:
+        signal_quality = quality.assess(recording.signal, recording.fs, recording.lead_names)
+        result = {"model": "signal-quality", "task": "quality", "signal_quality": signal_quality}
+        if task_name == "measure":
+            measurements = measure.measure(recording.signal, recording.fs, recording.lead_names)
+            result.update(model="signal-measurements", task="measure", measurements=measurements,
+                          clinical_analysis=interpret.clinical_analysis(measurements, signal_quality, None))
+    result["recording"] = describe_recording(recording)
+    return result
+
+
+def describe_recording(recording: Recording) -> dict:
+    return {
+        "fs": recording.fs,
+        "duration_s": round(recording.duration_s, 3),
+        "n_leads": int(recording.signal.shape[0]),
+        "lead_names": list(recording.lead_names) if recording.lead_names else None,
+        "notes": list(recording.notes),
+    }

@@ -1,0 +1,191 @@
+"""The local endpoint server: the handler behind FastAPI/uvicorn, behaving like Inference Endpoints.
+
+``POST /`` and ``POST /predict`` take JSON (or a raw ``image/*`` body, which becomes
+``{"inputs": {"image": <bytes>}}``) and answer the handler's list of results. Like the toolkit, one
+request runs through the handler at a time. Errors: 400 for client input, 401/403 for a missing/wrong
+bearer token, 413 for an oversize body, 503 for a model that is not configured, 500 (message only, no
+stack trace) for a failure inside a model.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+from typing import Any
+
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .errors import InputError, ModelNotConfigured
+
+log = logging.getLogger("ecg_core.server")
+OPEN_PATHS = frozenset({"/health"})
+
+
+def create_app(handler) -> FastAPI:
+    """`handler` is an `EndpointHandler` (anything with __call__(data), health() and .engine)."""
+    engine = handler.engine
+    settings = engine.settings
+    app = FastAPI(title="ECG inference endpoint", version="1", docs_url="/docs",
+                  openapi_url="/api/openapi.json", redoc_url=None)
+    handler_lock = asyncio.Lock()
+
+    async def run_handler(data: Any) -> Any:
+        async with handler_lock:
+            return await run_in_threadpool(handler, data)
+
+    @app.get("/health")
+    async def health() -> JSONResponse:
+        return ORJSONResponse(handler.health())
+
+    @app.get("/api/openapi", include_in_schema=False)
+    async def swagger():
+        from fastapi.openapi.docs import get_swagger_ui_html
+
+        return get_swagger_ui_html(openapi_url=app.openapi_url, title=app.title)
+
+    @app.post("/")
+    @app.post("/predict")
+    async def predict(request: Request) -> Response:
+        """Body: the handler payload, e.g. {"inputs": {...}, "parameters": {...}}; see test_requests.json."""
+        body = await request.body()
+        content_type = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
+        if content_type.startswith("image/"):
+            data: Any = {"inputs": {"image": body}}
+        elif content_type in ("application/json", "text/json", ""):
+            data = parse_json_body(body)
+        else:
+            raise InputError("Content-Type", f"unsupported {content_type!r}; send application/json or image/*")
+        return ORJSONResponse(await run_handler(data))
+
+    install_error_handlers(app)
+    tabular_routes = _optional_tabular_router(engine)
+    if tabular_routes is not None:
+        app.include_router(tabular_routes)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.limits.max_body_bytes)
+    app.add_middleware(BearerTokenMiddleware, token=settings.endpoint_token)
+    return app
+
+
+def parse_json_body(body: bytes) -> Any:
+    if not body:
+        raise InputError("body", "empty; expected a JSON object")
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError as error:
+        raise InputError("body", f"invalid JSON ({error})"[:200]) from None
+
+
+class ORJSONResponse(JSONResponse):
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content, option=orjson.OPT_SERIALIZE_NUMPY)
+
+
+def error_response(status: int, message: str, **headers: str) -> ORJSONResponse:
+    return ORJSONResponse({"error": message}, status_code=status, headers=headers or None)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    from fastapi.exceptions import RequestValidationError
+
+    @app.exception_handler(InputError)
+    async def input_error(_: Request, error: InputError):
+        return error_response(400, str(error))
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_: Request, error: RequestValidationError):
+        first = error.errors()[0] if error.errors() else {}
+        field = ".".join(str(part) for part in first.get("loc", ()) if part != "body") or "body"
+        return error_response(400, f"{field}: {first.get('msg', 'invalid request')}")
+
+    @app.exception_handler(ModelNotConfigured)
+    async def not_configured(_: Request, error: ModelNotConfigured):
+        return error_response(503, str(error))
+
+    @app.exception_handler(Exception)
+    async def internal_error(_: Request, error: Exception):
+        log.exception("request failed inside the endpoint")
+        return error_response(500, f"internal error: {type(error).__name__}: {error}"[:300])
+
+
+def _optional_tabular_router(engine):
+    """The sklearn-trainer routes, served by the same tabular model registry as the handler."""
+    try:
+        from .tabular.routes import build_router
+    except ImportError:
+        return None
+    return build_router(engine.slots["tabular"].get)
+
+
+class BearerTokenMiddleware:
+    """With ENDPOINT_TOKEN set, every route except /health needs ``Authorization: Bearer <token>``."""
+
+    def __init__(self, app: ASGIApp, token: str):
+        self.app = app
+        self.token = token.encode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not self.token or scope["path"] in OPEN_PATHS:
+            return await self.app(scope, receive, send)
+        header = dict(scope["headers"]).get(b"authorization", b"")
+        scheme, _, supplied = header.partition(b" ")
+        if scheme.lower() != b"bearer" or not supplied.strip():
+            response = error_response(401, "missing bearer token (Authorization: Bearer <token>)",
+                                      **{"WWW-Authenticate": "Bearer"})
+        elif not hmac.compare_digest(supplied.strip(), self.token):
+            response = error_response(403, "invalid bearer token")
+        else:
+            return await self.app(scope, receive, send)
+        await response(scope, receive, send)
+
+
+class BodyLimitMiddleware:
+    """Refuse bodies over the limit with 413: at once from Content-Length, else while streaming."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int):
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        too_large = error_response(413, f"request body exceeds the limit of {self.max_bytes} bytes")
+        length = dict(scope["headers"]).get(b"content-length")
+        if length is not None and (not length.isdigit() or int(length) > self.max_bytes):
+            return await too_large(scope, receive, send)
+        received = 0
+        started = False
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise _BodyTooLarge
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, tracking_send)
+        except _BodyTooLarge:
+            if not started:
+                await too_large(scope, receive, send)
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+def serve(handler, host: str = "127.0.0.1", port: int = 7860) -> None:
+    import uvicorn
+
+    uvicorn.run(create_app(handler), host=host, port=port, log_level="info")
