@@ -1,0 +1,133 @@
+"""Writes ../test_requests.json: one example request per route and parameter family, plus bad requests.
+
+The signals are a real 12-lead ECG (pydicom's `waveform_ecg.dcm`, recorded at 1000 Hz in µV) cut to 5.2 s and
+resampled to 250 Hz so the file stays readable. Run: ``python tests/generate_test_requests.py``.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw
+from pydicom import examples
+from scipy.signal import resample_poly
+
+OUTPUT = Path(__file__).resolve().parents[1] / "test_requests.json"
+LEADS = ["I", "II", "III", "aVR", "aVL", "aVF", "V1", "V2", "V3", "V4", "V5", "V6"]
+FS = 250
+URL_IMAGE = "https://example.com/ecg/12lead_1100x850.png"  # the tests serve an image here on loopback
+
+
+def real_ecg_mv() -> np.ndarray:
+    """(12, 1300) mV at 250 Hz from the pydicom example (µV at 1000 Hz)."""
+    microvolts = examples.waveform.waveform_array(0).T  # (12, 10000)
+    resampled = resample_poly(microvolts[:, :5200], up=1, down=4, axis=1) / 1000.0
+    return np.round(resampled, 3)
+
+
+def strip_png(lead_mv: np.ndarray) -> bytes:
+    """A small paper-strip picture of one lead (for the base64 / data-URI examples)."""
+    width, height, px_per_mm = 520, 200, 4
+    image = Image.new("RGB", (width, height), (255, 245, 245))
+    draw = ImageDraw.Draw(image)
+    for x in range(0, width, px_per_mm * 5):
+        draw.line([(x, 0), (x, height)], fill=(240, 170, 170))
+    for y in range(0, height, px_per_mm * 5):
+        draw.line([(0, y), (width, y)], fill=(240, 170, 170))
+    x = np.arange(lead_mv.size) / FS * 25 * px_per_mm  # 25 mm/s
+    y = height / 2 - lead_mv * 10 * px_per_mm  # 10 mm/mV
+    keep = x < width
+    draw.line(list(zip(x[keep].tolist(), y[keep].tolist())), fill=(0, 0, 0), width=2)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", optimize=True)
+    return buffer.getvalue()
+
+
+def build() -> list[dict]:
+    ecg = real_ecg_mv()
+    signal = ecg.tolist()
+    limb = {"signal": ecg[:2].tolist(), "fs": FS, "lead_names": ["I", "II"]}
+    twelve = {"signal": signal, "fs": FS, "lead_names": LEADS}
+    png = strip_png(ecg[1])
+    b64 = base64.b64encode(png).decode()
+    demo_rows = [[72.0, 92.0, 380.0, 416.0, 28.0], [128.0, 146.0, 340.0, 497.0, 35.0]]
+
+    def entry(name, description, inputs, parameters=None, expect_error=None):
+        request = {"inputs": inputs}
+        if parameters is not None:
+            request["parameters"] = parameters
+        item = {"name": name, "description": description, "request": request}
+        if expect_error:
+            item["expect_error"] = expect_error
+        return item
+
+    return [
+        entry("analyze_12lead", "Full analysis of a real 12-lead ECG: ECG-FM labels, measurements, quality.",
+              twelve),
+        entry("analyze_with_features", "Analysis plus the ECG-FM embedding and per-segment outputs.",
+              limb, {"return_features": True, "return_segments": True, "pad_short": False}),
+        entry("analyze_thresholds", "Analysis with a stricter decision threshold for atrial fibrillation.",
+              limb, {"thresholds": {"Atrial fibrillation": 0.7}}),
+        entry("analyze_samples_by_leads_uv", "Samples × leads in microvolts; lead names decide the orientation.",
+              {"signal": (ecg[:2].T * 1000).round(0).tolist(), "fs": FS, "lead_names": ["I", "II"], "units": "uV"}),
+        entry("features", "ECG-FM embedding only (two limb leads; the other limb leads are derived).",
+              {**limb, "task": "features"}),
+        entry("quality", "Signal quality only (no model).", {**twelve, "task": "quality"}),
+        entry("measure", "Measurements only (HR, PR, QRS, QT, QTc, axes), no model.", {**twelve, "task": "measure"}),
+        entry("render", "Render the signal as a standard 12-lead paper ECG (PNG data URI).", {**twelve, "task": "render"}),
+        entry("batch_signals", "Two recordings in one request: one result per item, in order.",
+              [{**limb, "task": "measure"}, {**limb, "task": "quality"}]),
+        entry("pulse_image_url", "PULSE-7B on an ECG image fetched from an https URL.",
+              {"query": "What are the main findings in this ECG?", "image": URL_IMAGE},
+              {"max_new_tokens": 32, "temperature": 0}),
+        entry("pulse_image_base64", "PULSE-7B on a bare base64 PNG (seed clients' image_base64 alias).",
+              {"query": "Is the rhythm regular?", "image_base64": b64}, {"max_new_tokens": 24}),
+        entry("pulse_image_data_uri", "PULSE-7B on a data-URI image with sampling parameters and a stop string.",
+              {"query": "Describe this lead II strip.", "image": f"data:image/png;base64,{b64}"},
+              {"max_new_tokens": 24, "do_sample": True, "temperature": 0.7, "top_p": 0.9, "top_k": 40,
+               "repetition_penalty": 1.1, "stop": ["\n\n"], "seed": 7}),
+        entry("pulse_text_only", "A text question without an image (inputs as a plain string).",
+              "What does a prolonged QT interval mean?", {"max_new_tokens": 24}),
+        entry("pulse_multi_turn", "A follow-up question with the earlier turns as history.",
+              {"query": "And is that dangerous?", "history": [
+                  {"role": "user", "content": "What is a first-degree AV block?"},
+                  {"role": "assistant", "content": "A PR interval longer than 200 ms."}]},
+              {"max_new_tokens": 24, "return_full_text": False}),
+        entry("signal_to_pulse", "Render the signal, ask PULSE about the picture, and analyse the signal too.",
+              {**limb, "query": "What is the rhythm?"}, {"max_new_tokens": 24}),
+        entry("tabular_predict_rows", "Demo tabular model on feature rows "
+              "(heart_rate, qrs_duration, qt_interval, qtc_bazett, rr_rmssd).",
+              {"model_id": "demo", "X": demo_rows}),
+        entry("tabular_predict_named_rows", "Rows as objects keyed by feature name.",
+              {"model_id": "demo", "features": [dict(zip(
+                  ["heart_rate", "qrs_duration", "qt_interval", "qtc_bazett", "rr_rmssd"], demo_rows[0]))]}),
+        entry("tabular_predict_signal", "Demo tabular model with its features computed from the raw signal.",
+              {"model_id": "demo", **limb}),
+        entry("list_models", "The tabular model registry.", {"task": "list_models"}),
+        entry("commentary_on", "Ask for the Turkish commentary with a 20 s deadline "
+              "(status api_key_missing when no DeepSeek key is configured).",
+              {**limb, "task": "measure"}, {"enable_turkish_commentary": True, "deepseek_timeout": 20}),
+        entry("commentary_off", "Turn the Turkish commentary off.", "Is ST elevation an emergency?",
+              {"enable_turkish_commentary": False, "max_new_tokens": 16}),
+        entry("bad_ragged_signal", "Leads of different lengths.",
+              {"signal": [signal[0], signal[1][:-10]], "fs": FS}, expect_error="leads of equal length"),
+        entry("bad_fs", "A sampling rate of zero.", {**limb, "fs": 0}, expect_error="inputs.fs"),
+        entry("bad_task", "An unknown task.", {**limb, "task": "diagnose"}, expect_error="unknown task"),
+        entry("bad_mixed_routes", "An image together with feature rows.",
+              {"image": b64, "X": demo_rows, "model_id": "demo"}, expect_error="cannot be combined"),
+        entry("bad_temperature", "A negative temperature.", "Hello?", {"temperature": -0.5},
+              expect_error="parameters.temperature"),
+        entry("bad_feature_count", "A row with the wrong number of features.",
+              {"model_id": "demo", "X": [[72.0, 92.0]]}, expect_error="inputs.X"),
+    ]
+
+
+if __name__ == "__main__":
+    # One entry per line: the signals stay on their line, the entries stay easy to find.
+    lines = ",\n".join(json.dumps(entry, ensure_ascii=False) for entry in build())
+    OUTPUT.write_text(f"[\n{lines}\n]\n")
+    print(f"wrote {OUTPUT} ({OUTPUT.stat().st_size // 1024} KiB)")
