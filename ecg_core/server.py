@@ -16,11 +16,15 @@ from typing import Any
 
 import orjson
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from .compat import build_ecgfm_router
 from .errors import InputError, ModelNotConfigured
+from .tabular.routes import build_router as build_tabular_router
 
 log = logging.getLogger("ecg_core.server")
 OPEN_PATHS = frozenset({"/health"})
@@ -44,8 +48,6 @@ def create_app(handler) -> FastAPI:
 
     @app.get("/api/openapi", include_in_schema=False)
     async def swagger():
-        from fastapi.openapi.docs import get_swagger_ui_html
-
         return get_swagger_ui_html(openapi_url=app.openapi_url, title=app.title)
 
     @app.post("/")
@@ -63,9 +65,9 @@ def create_app(handler) -> FastAPI:
         return ORJSONResponse(await run_handler(data))
 
     install_error_handlers(app)
-    tabular_routes = _optional_tabular_router(engine)
-    if tabular_routes is not None:
-        app.include_router(tabular_routes)
+    # Seed-compatible routes: thin adapters over the same handler and the same tabular registry.
+    app.include_router(build_ecgfm_router(run_handler))
+    app.include_router(build_tabular_router(engine.slots["tabular"].get))
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.limits.max_body_bytes)
     app.add_middleware(BearerTokenMiddleware, token=settings.endpoint_token)
     return app
@@ -90,8 +92,6 @@ def error_response(status: int, message: str, **headers: str) -> ORJSONResponse:
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    from fastapi.exceptions import RequestValidationError
-
     @app.exception_handler(InputError)
     async def input_error(_: Request, error: InputError):
         return error_response(400, str(error))
@@ -110,15 +110,6 @@ def install_error_handlers(app: FastAPI) -> None:
     async def internal_error(_: Request, error: Exception):
         log.exception("request failed inside the endpoint")
         return error_response(500, f"internal error: {type(error).__name__}: {error}"[:300])
-
-
-def _optional_tabular_router(engine):
-    """The sklearn-trainer routes, served by the same tabular model registry as the handler."""
-    try:
-        from .tabular.routes import build_router
-    except ImportError:
-        return None
-    return build_router(engine.slots["tabular"].get)
 
 
 class BearerTokenMiddleware:
