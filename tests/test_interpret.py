@@ -1,0 +1,79 @@
+"""Clinical summaries from real measurements of synthetic ECGs, with and without ECG-FM labels."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ecg_core.interpret import axis_deviation, clinical_analysis
+from ecg_core.measure import measure
+from ecg_core.quality import assess
+from synthetic_ecg import synthetic_12lead
+
+SEED_FIELDS = ("rhythm", "heart_rate", "qrs_duration", "qt_interval", "pr_interval", "axis_deviation",
+               "abnormalities", "confidence", "physiological_parameters")
+
+
+def _analyse(hr, pr, qrs, qt, ecgfm=None, **options):
+    signal, names = synthetic_12lead(hr, pr, qrs, qt, seed=21, **options)
+    return clinical_analysis(measure(signal, 500, names), assess(signal, 500, names), ecgfm)
+
+
+def _ecgfm(*present: str) -> dict:
+    return {"labels": [{"name": name, "probability": 0.9, "threshold": 0.5, "present": True} for name in present],
+            "findings": list(present)}
+
+
+def test_normal_sinus_from_measurements_only_says_so():
+    summary = _analyse(72, 160, 90, 390)
+    assert all(field in summary for field in SEED_FIELDS)
+    assert summary["rhythm"].startswith("Sinus rhythm") and "measurements only" in summary["rhythm"]
+    assert summary["abnormalities"] == [] and summary["axis_deviation"] == "Normal"
+    assert summary["basis"] == "measurements only" and "ECG-FM was not run" in summary["notes"][0]
+    assert summary["physiological_parameters"]["qrs_duration"] == summary["qrs_duration"]
+    assert 0 < summary["confidence"] <= 1
+    json.dumps(summary, allow_nan=False)
+
+
+def test_long_pr_wide_qrs_and_long_qt_are_flagged():
+    summary = _analyse(60, 260, 150, 520)
+    text = " | ".join(summary["abnormalities"])
+    assert "Prolonged PR" in text and "Wide QRS" in text and "QTc" in text
+
+
+def test_sinus_tachycardia_combines_ecgfm_sinus_with_the_measured_rate():
+    summary = _analyse(115, 140, 80, 310, ecgfm=_ecgfm("Sinus rhythm", "Tachycardia"))
+    assert summary["rhythm"] == "Sinus tachycardia" and summary["basis"] == "ECG-FM labels and measurements"
+    assert any(item.startswith("Tachycardia") for item in summary["abnormalities"])
+
+
+def test_ecgfm_rhythm_and_findings_are_used_and_first_degree_block_is_supported():
+    summary = _analyse(70, 240, 90, 400, ecgfm=_ecgfm("Atrial fibrillation", "1st degree atrioventricular block",
+                                                       "Infarction"))
+    assert summary["rhythm"] == "Atrial fibrillation"
+    text = " | ".join(summary["abnormalities"])
+    assert "supported by ECG-FM (1st degree atrioventricular block)" in text
+    assert "ECG-FM: Infarction" in text and "ECG-FM: Atrial fibrillation" in text
+
+
+def test_absent_p_waves_are_not_called_sinus_without_ecgfm():
+    summary = _analyse(80, 160, 90, 380, p_wave=False)
+    assert "Sinus" not in summary["rhythm"] and "without consistent P waves" in summary["rhythm"]
+    assert summary["pr_interval"] is None
+
+
+def test_flat_signal_is_undetermined_with_low_confidence():
+    import numpy as np
+
+    signal = np.zeros((12, 5000))
+    summary = clinical_analysis(measure(signal, 500), assess(signal, 500), None)
+    assert summary["rhythm"].startswith("Undetermined") and summary["confidence"] == 0
+    assert summary["axis_deviation"] == "Indeterminate"
+
+
+@pytest.mark.parametrize("axis, expected", [(60, "Normal"), (-30, "Normal"), (-45, "Left axis deviation"),
+                                            (120, "Right axis deviation"), (-120, "Extreme axis deviation"),
+                                            (None, "Indeterminate")])
+def test_axis_deviation_categories(axis, expected):
+    assert axis_deviation(axis) == expected
