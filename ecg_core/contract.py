@@ -111,6 +111,8 @@ def parse_request(data: Any, settings: Settings) -> ParsedRequest:
 
 
 def _parse_item(item: Any, prefix: str, limits: Limits, parameters: dict, settings: Settings) -> Task:
+    if isinstance(item, (bytes, bytearray)) or _is_pil_image(item):
+        item = {"image": item}  # the toolkit decodes a raw image/* body to the image itself
     if isinstance(item, str):
         return GenerateTask(query=_parse_query(item, prefix, limits), image=None, image_field="",
                             history=None, recording=None)
@@ -222,9 +224,13 @@ def _check_image_value(value: Any, field: str, limits: Limits) -> None:
         if len(value) > limits.max_image_bytes:
             raise InputError(field, f"image of {len(value)} bytes exceeds the limit of {limits.max_image_bytes}")
         return
-    if type(value).__module__.startswith("PIL."):
+    if _is_pil_image(value):
         return
     raise InputError(field, f"expected an https URL, a data URI or base64 text, got {type(value).__name__}")
+
+
+def _is_pil_image(value: Any) -> bool:
+    return type(value).__module__.startswith("PIL.")
 
 
 def _parse_predict(item: dict, prefix: str, limits: Limits) -> PredictTask:
