@@ -1,1 +1,2 @@
-"""Tabular ECG models (scikit-learn + joblib) with a registry. Not implemented yet (issue 6)."""
+"""Tabular ECG models (scikit-learn + joblib): a hash-verified registry, fit / predict / list / remove, anomaly
+detection, and features computed from the raw signal. Entry point: `service.build_service(settings)`."""
