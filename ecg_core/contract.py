@@ -58,6 +58,8 @@ class PredictTask:
     model_id: str
     rows: list | None
     recording: Recording | None
+    prefix: str = "inputs"  # the item's field path, so errors name e.g. inputs[2].X[0][3]
+    rows_key: str = "X"
 
 
 @dataclass(frozen=True)
@@ -239,13 +241,13 @@ def _parse_predict(item: dict, prefix: str, limits: Limits) -> PredictTask:
         raise InputError(f"{prefix}.model_id", f"expected a model id string, got {model_id!r}"[:120])
     row_key = next((key for key in _ROW_KEYS if key in item), None)
     if row_key is None:
-        return PredictTask(model_id=model_id, rows=None, recording=_parse_signal(item, prefix, limits))
+        return PredictTask(model_id=model_id, rows=None, recording=_parse_signal(item, prefix, limits), prefix=prefix)
     rows = item[row_key]
     if not isinstance(rows, list) or not rows:
         raise InputError(f"{prefix}.{row_key}", "expected a non-empty list of rows (lists of numbers or objects)")
     if len(rows) > limits.max_tabular_rows:
         raise InputError(f"{prefix}.{row_key}", f"{len(rows)} rows exceed the limit of {limits.max_tabular_rows}")
-    return PredictTask(model_id=model_id, rows=rows, recording=None)
+    return PredictTask(model_id=model_id, rows=rows, recording=None, prefix=prefix, rows_key=row_key)
 
 
 def _parse_signal_options(parameters: dict) -> SignalOptions:

@@ -67,7 +67,9 @@ class Engine:
                     result = self._generate(task, images_by_index[i], request)
                 elif isinstance(task, PredictTask):
                     tabular = self.slots["tabular"].get()
-                    result = {"task": "predict", **tabular.predict(task.model_id, task.rows, task.recording)}
+                    result = {"task": "predict", **tabular.predict(
+                        task.model_id, task.rows, task.recording, rows_field=f"{task.prefix}.{task.rows_key}",
+                        id_field=f"{task.prefix}.model_id")}
                 else:
                     assert isinstance(task, ListModelsTask)
                     result = {"task": "list_models", **self.slots["tabular"].get().list_models()}

@@ -88,6 +88,9 @@ BAD_PAYLOADS = [
     ("bad base64 image", {"inputs": {"image": "!!not base64!!", "query": "what?"}}, "inputs.image"),
     ("base64 of text", {"inputs": {"image": base64.b64encode(b"hello world").decode(), "query": "?"}}, "inputs.image"),
     ("unknown tabular model", {"inputs": {"model_id": "no-such-model", "X": [[1.0, 2.0]]}}, "inputs.model_id"),
+    ("batch tabular feature count", {"inputs": [{"model_id": "demo", "X": [[72.0, 90.0, 380.0, 410.0, 30.0]]},
+                                                {"model_id": "demo", "features": [[72.0, 90.0]]}]},
+     "inputs[1].features[0]: expected 5 features, got 2"),
     ("model id path trick", {"inputs": {"model_id": "../../etc/passwd", "X": [[1.0, 2.0]]}}, "inputs.model_id"),
 ]
 
