@@ -7,7 +7,6 @@ Usage: python bench/bench_commentary.py [--latency-ms 300] [--batch 8] [--repeat
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import threading
 import time
@@ -19,16 +18,9 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 from ecg_core import commentary  # noqa: E402
 from ecg_core.settings import Settings  # noqa: E402
 from test_deepseek import FakeDeepSeek, completion, signal_result  # noqa: E402
-from utils import timed  # noqa: E402
+from timing import median_seconds  # noqa: E402
 
 
-def median_seconds(run, repeats: int) -> float:
-    samples = []
-    for _ in range(repeats):
-        with timed() as timer:
-            run()
-        samples.append(timer.seconds)
-    return statistics.median(samples)
 
 
 def main() -> None:

@@ -11,7 +11,6 @@ per-beat features of 30 min of MIT-BIH 100 when the fixture is present.
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import tempfile
 from pathlib import Path
@@ -26,18 +25,11 @@ from ecg_core.signal import Recording  # noqa: E402
 from ecg_core.tabular import features  # noqa: E402
 from ecg_core.tabular.service import TabularService  # noqa: E402
 from synthetic_ecg import synthetic_12lead  # noqa: E402
-from utils import timed  # noqa: E402
+from timing import median_seconds  # noqa: E402
 
 N_FEATURES = 78
 
 
-def median_ms(run, repeats: int) -> float:
-    samples = []
-    for _ in range(repeats):
-        with timed() as timer:
-            run()
-        samples.append(timer.seconds)
-    return 1000 * statistics.median(samples)
 
 
 def main() -> None:
@@ -55,7 +47,7 @@ def main() -> None:
         print(f"{args.rows} rows × {N_FEATURES} features, median of {args.repeats}")
         print(f"{'type':<20} {'fit+hold-out+save':>17} {'file':>9} {'cold load':>9} {'1 row':>8} {'1000 rows':>9}")
         for model_type in ("logistic_regression", "svc", "random_forest", "isolation_forest"):
-            fit_ms = median_ms(lambda: service.fit(model_type, X.tolist(), y, model_type=model_type),
+            fit_ms = 1000 * median_seconds(lambda: service.fit(model_type, X.tolist(), y, model_type=model_type),
                                max(1, args.repeats // 3))
             entry = service.registry.entry(model_type)
 
@@ -63,16 +55,16 @@ def main() -> None:
                 service.unload(model_type)
                 service.load(model_type)
 
-            load_ms = median_ms(cold_load, args.repeats)
-            one_ms = median_ms(lambda: service.predict(model_type, one_row), args.repeats)
-            thousand_ms = median_ms(lambda: service.predict(model_type, thousand_rows), args.repeats)
+            load_ms = 1000 * median_seconds(cold_load, args.repeats)
+            one_ms = 1000 * median_seconds(lambda: service.predict(model_type, one_row), args.repeats)
+            thousand_ms = 1000 * median_seconds(lambda: service.predict(model_type, thousand_rows), args.repeats)
             print(f"{model_type:<20} {fit_ms:>14.0f} ms {entry['file_bytes'] / 1e6:>6.2f} MB {load_ms:>6.1f} ms "
                   f"{one_ms:>5.1f} ms {thousand_ms:>6.1f} ms")
 
     signal, names = synthetic_12lead(72, 160, 90, 390)
     recording = Recording(signal, 500.0, names)
     print(f"ecg_measurements features, 10 s 12-lead 500 Hz: "
-          f"{median_ms(lambda: features.recording_features(recording), args.repeats):.0f} ms")
+          f"{1000 * median_seconds(lambda: features.recording_features(recording), args.repeats):.0f} ms")
     mitbih = ROOT.parent / "shared" / "fixtures" / "mitbih" / "100"
     if mitbih.with_suffix(".hea").exists():
         import wfdb
@@ -80,7 +72,7 @@ def main() -> None:
         record = wfdb.rdrecord(str(mitbih))
         lead = Recording(record.p_signal[:, 0][None, :], float(record.fs), ("II",))
         print(f"beat features, 30 min MIT-BIH 100 (2273 beats): "
-              f"{median_ms(lambda: features.beat_features(lead), max(1, args.repeats // 3)):.0f} ms")
+              f"{1000 * median_seconds(lambda: features.beat_features(lead), max(1, args.repeats // 3)):.0f} ms")
 
 
 if __name__ == "__main__":

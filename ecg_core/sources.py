@@ -38,11 +38,7 @@ def resolve_file(source: str, repo_dir: Path) -> Path:
         raise ModelNotConfigured(f"{source!r} is neither an existing file nor a Hub file 'owner/repo/filename'")
     from huggingface_hub import hf_hub_download
 
-    try:
-        return Path(hf_hub_download(repo_id="/".join(parts[:2]), filename="/".join(parts[2:])))
-    except Exception as error:  # network, auth, missing file: all mean "this model is not available here"
-        raise ModelNotConfigured(f"could not download {source!r} from the Hugging Face Hub: "
-                                 f"{type(error).__name__}") from error
+    return _download(source, lambda: hf_hub_download(repo_id="/".join(parts[:2]), filename="/".join(parts[2:])))
 
 
 def resolve_dir(source: str, repo_dir: Path) -> Path:
@@ -56,8 +52,12 @@ def resolve_dir(source: str, repo_dir: Path) -> Path:
         raise ModelNotConfigured(f"{source!r} is neither an existing directory nor a Hub repository 'owner/repo'")
     from huggingface_hub import snapshot_download
 
+    return _download(source, lambda: snapshot_download(repo_id=source))
+
+
+def _download(source: str, fetch) -> Path:
     try:
-        return Path(snapshot_download(repo_id=source))
-    except Exception as error:
+        return Path(fetch())
+    except Exception as error:  # network, auth, missing file: all mean "this model is not available here"
         raise ModelNotConfigured(f"could not download {source!r} from the Hugging Face Hub: "
                                  f"{type(error).__name__}") from error
