@@ -36,20 +36,24 @@ class ModelSlot:
             if self._state == READY:
                 return self._value
             if self._state in (NOT_CONFIGURED, FAILED) and time.monotonic() - self._failed_at < self._retry_after_s:
-                raise ModelNotConfigured(f"{self.name}: {self._reason}")
+                raise ModelNotConfigured(self._message())
             self._state = LOADING
             started = time.perf_counter()
             try:
                 value = self._loader()
             except ModelNotConfigured as error:
                 self._fail(NOT_CONFIGURED, str(error))
-                raise ModelNotConfigured(f"{self.name}: {error}") from error
+                raise ModelNotConfigured(self._message()) from error
             except Exception as error:  # a broken checkpoint must not take the replica down
                 self._fail(FAILED, f"{type(error).__name__}: {error}"[:500])
-                raise ModelNotConfigured(f"{self.name} failed to load: {self._reason}") from error
+                raise ModelNotConfigured(self._message()) from error
             self._value, self._state, self._reason = value, READY, ""
             self._load_seconds = round(time.perf_counter() - started, 3)
             return value
+
+    def _message(self) -> str:
+        verb = "failed to load" if self._state == FAILED else "is not configured"
+        return f"{self.name} {verb}: {self._reason}"
 
     def _fail(self, state: str, reason: str) -> None:
         self._state, self._reason, self._failed_at = state, reason, time.monotonic()

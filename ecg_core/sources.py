@@ -19,10 +19,13 @@ def is_disabled(source: str) -> bool:
 
 
 def _local(source: str, repo_dir: Path) -> Path | None:
+    """The local file or folder a source names, None for a Hub reference; a missing explicit path is an error."""
     path = Path(source).expanduser()
     for candidate in (path,) if path.is_absolute() else (repo_dir / path, path):
         if candidate.exists():
             return candidate
+    if path.is_absolute() or source.startswith(("./", "../", "~")):
+        raise ModelNotConfigured(f"{source!r} does not exist")
     return None
 
 
