@@ -75,31 +75,71 @@ def synthetic_12lead(hr_bpm: float, pr_ms: float, qrs_ms: float, qt_ms: float, f
     RR varies by about 1 % (seeded). ``p_wave=False`` leaves the P waves out (as in a junctional rhythm).
     """
     rng = np.random.default_rng(seed)
-    n_samples = int(round(duration_s * fs))
-    t = np.arange(n_samples) / fs
-    leads = _lead_vectors()
-    signal = np.zeros((len(LEAD_NAMES), n_samples))
+    t = np.arange(int(round(duration_s * fs))) / fs
+    signal = np.zeros((len(LEAD_NAMES), t.size))
     rr_s = 60.0 / hr_bpm
-    pr, qrs, qt = pr_ms / 1000, qrs_ms / 1000, qt_ms / 1000
-    p_duration = min(0.11, pr - 0.04)
-    p_dir, t_dir = _direction(60, -0.2), _direction(45, 0.3)
     onset = 0.4 + rng.uniform(0, rr_s)  # first QRS onset
-    while onset + qt < duration_s:
-        if p_wave and onset - pr >= 0:
-            p_start = onset - pr
-            signal += 0.17 * leads @ p_dir[:, None] * _bump(t, p_start, p_start + 0.5 * p_duration,
-                                                            p_start + p_duration)[None, :]
-        start = onset
-        for fraction, amplitude, direction in _qrs_lobes(qrs_axis):
-            end = start + fraction * qrs
-            signal += amplitude * leads @ direction[:, None] * _bump(t, start, 0.5 * (start + end), end)[None, :]
-            start = end
-        t_end = onset + qt
-        t_peak = t_end - 0.3 * (qt - qrs)  # the T wave rises slowly and falls faster, as it does in life
-        signal += 0.35 * leads @ t_dir[:, None] * _bump(t, onset + qrs + 0.25 * (qt - qrs), t_peak, t_end)[None, :]
+    while onset + qt_ms / 1000 < duration_s:
+        _add_beat(signal, t, onset, pr_ms / 1000 if p_wave else None, qrs_ms / 1000, qt_ms / 1000, qrs_axis)
         onset += rr_s * (1 + 0.01 * rng.standard_normal())
-    wander_hz = rng.uniform(0.15, 0.4, size=(len(LEAD_NAMES), 1))
-    phase = rng.uniform(0, 2 * np.pi, size=(len(LEAD_NAMES), 1))
+    return _add_noise(signal, t, noise_mv, wander_mv, rng), LEAD_NAMES
+
+
+def synthetic_af_12lead(hr_bpm: float, qrs_ms: float = 90, qt_ms: float = 360, fs: float = 500,
+                        duration_s: float = 10, f_wave_mv: float = 0.08, noise_mv: float = 0.02,
+                        wander_mv: float = 0.1, seed: int = 0) -> tuple[np.ndarray, tuple[str, ...], np.ndarray]:
+    """A 12-lead atrial-fibrillation ECG in mV: (signal, lead names, QRS onsets in s).
+
+    No P waves; RR intervals irregularly irregular (independent draws, gamma-distributed with a 25 %
+    coefficient of variation around 60 / ``hr_bpm`` s, none shorter than QT + 80 ms); fibrillatory
+    f-waves of about ``f_wave_mv`` peak amplitude at 5-8 Hz (300-480 /min) whose frequency, size and
+    direction wander, strongest in the inferior leads and V1 as in life.
+    """
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(round(duration_s * fs))) / fs
+    signal = np.zeros((len(LEAD_NAMES), t.size))
+    mean_rr_s, qrs, qt = 60.0 / hr_bpm, qrs_ms / 1000, qt_ms / 1000
+    onsets = []
+    onset = 0.3 + rng.uniform(0, mean_rr_s)
+    while onset + qt < duration_s:
+        _add_beat(signal, t, onset, None, qrs, qt, 50.0)
+        onsets.append(onset)
+        onset += max(qt + 0.08, rng.gamma(16.0, mean_rr_s / 16.0))  # shape 16: CV 1/sqrt(16) = 25 %
+    # f-waves: frequency wandering between 5 and 8 Hz, amplitude modulated, atrial vector rotating slowly
+    frequency = np.clip(6.5 + np.cumsum(rng.normal(0, 0.02, t.size)), 5.0, 8.0)
+    phase = 2 * np.pi * np.cumsum(frequency) / fs
+    envelope = f_wave_mv * (0.7 + 0.3 * np.sin(2 * np.pi * 0.2 * t + rng.uniform(0, 2 * np.pi)))
+    angle = np.radians(80 + 30 * np.sin(2 * np.pi * 0.1 * t))
+    atrial = np.stack([np.cos(angle), np.sin(angle), 0.8 * np.ones_like(t)])  # anterior: large in V1
+    signal += (_lead_vectors() @ atrial) * (envelope * np.sin(phase))[None, :]
+    return _add_noise(signal, t, noise_mv, wander_mv, rng), LEAD_NAMES, np.array(onsets)
+
+
+def _add_beat(signal: np.ndarray, t: np.ndarray, onset: float, pr: float | None, qrs: float, qt: float,
+              qrs_axis: float) -> None:
+    """Add one beat (s): P wave (none when ``pr`` is None), QRS and T, with the QRS starting at ``onset``."""
+    leads = _lead_vectors()
+    if pr is not None and onset - pr >= 0:
+        p_duration = min(0.11, pr - 0.04)
+        p_start = onset - pr
+        signal += 0.17 * leads @ _direction(60, -0.2)[:, None] * _bump(t, p_start, p_start + 0.5 * p_duration,
+                                                                         p_start + p_duration)[None, :]
+    start = onset
+    for fraction, amplitude, direction in _qrs_lobes(qrs_axis):
+        end = start + fraction * qrs
+        signal += amplitude * leads @ direction[:, None] * _bump(t, start, 0.5 * (start + end), end)[None, :]
+        start = end
+    t_end = onset + qt
+    t_peak = t_end - 0.3 * (qt - qrs)  # the T wave rises slowly and falls faster, as it does in life
+    signal += 0.35 * leads @ _direction(45, 0.3)[:, None] * _bump(t, onset + qrs + 0.25 * (qt - qrs), t_peak,
+                                                                  t_end)[None, :]
+
+
+def _add_noise(signal: np.ndarray, t: np.ndarray, noise_mv: float, wander_mv: float,
+               rng: np.random.Generator) -> np.ndarray:
+    """White noise of SD ``noise_mv`` and a slow (0.15-0.4 Hz) wander of amplitude ``wander_mv`` per lead."""
+    wander_hz = rng.uniform(0.15, 0.4, size=(signal.shape[0], 1))
+    phase = rng.uniform(0, 2 * np.pi, size=(signal.shape[0], 1))
     signal += wander_mv * np.sin(2 * np.pi * wander_hz * t[None, :] + phase)
     signal += noise_mv * rng.standard_normal(signal.shape)
-    return signal, LEAD_NAMES
+    return signal

@@ -9,7 +9,7 @@ import pytest
 from ecg_core.interpret import axis_deviation, clinical_analysis
 from ecg_core.measure import measure
 from ecg_core.quality import assess
-from synthetic_ecg import synthetic_12lead
+from synthetic_ecg import synthetic_12lead, synthetic_af_12lead
 
 SEED_FIELDS = ("rhythm", "heart_rate", "qrs_duration", "qt_interval", "pr_interval", "axis_deviation",
                "abnormalities", "confidence", "physiological_parameters")
@@ -61,6 +61,15 @@ def test_absent_p_waves_are_not_called_sinus_without_ecgfm():
     summary = _analyse(80, 160, 90, 380, p_wave=False)
     assert "Sinus" not in summary["rhythm"] and "without consistent P waves" in summary["rhythm"]
     assert summary["pr_interval"] is None
+
+
+def test_atrial_fibrillation_from_measurements_only_is_irregular_without_p_waves():
+    signal, names, _ = synthetic_af_12lead(95, qt_ms=340, seed=4)
+    summary = clinical_analysis(measure(signal, 500, names), assess(signal, 500, names), None)
+    assert summary["rhythm"].startswith("Irregular rhythm without consistent P waves")
+    assert "measurements only" in summary["rhythm"] and "Sinus" not in summary["rhythm"]
+    assert summary["pr_interval"] is None and summary["physiological_parameters"]["rhythm_regular"] is False
+    json.dumps(summary, allow_nan=False)
 
 
 def test_flat_signal_is_undetermined_with_low_confidence():

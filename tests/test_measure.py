@@ -12,7 +12,7 @@ from scipy.signal import resample_poly
 from conftest import fixture_path
 from ecg_core.errors import InputError
 from ecg_core.measure import MEASUREMENT_KEYS, detect_r_peaks, measure
-from synthetic_ecg import qrs_axis_deg, synthetic_12lead
+from synthetic_ecg import qrs_axis_deg, synthetic_12lead, synthetic_af_12lead
 
 BEAT_SYMBOLS = set("NLRBAaJSVrFejnE/fQ?")  # WFDB beat annotation codes (the rest are rhythm/noise notes)
 TWELVE = ("I", "II", "III", "aVR", "aVL", "aVF", "V1", "V2", "V3", "V4", "V5", "V6")
@@ -56,8 +56,8 @@ def test_heart_rate_per_10_s_window_of_mitbih_100(mitbih_100):
     signal, fs, reference = mitbih_100
     window = int(10 * fs)
     errors = []
-    for start in range(0, signal.shape[1] - window, 3 * window):  # every third window: 60 windows
-        margin = int(0.05 * fs)  # beats whose QRS the window cuts are not counted on either side
+    for start in range(0, signal.shape[1] - window + 1, window):  # all 180 windows, both leads at once
+        margin = int(0.05 * fs)  # beats whose QRS the window cuts are counted on neither side
         inside = reference[(reference >= start + margin) & (reference < start + window - margin)]
         expected = 60 * fs / np.diff(inside).mean()
         result = measure(signal[:, start:start + window], fs, ("II", "V5"))
@@ -65,7 +65,41 @@ def test_heart_rate_per_10_s_window_of_mitbih_100(mitbih_100):
     errors = np.array(errors)
     print(f"\nMIT-BIH 100 HR error per 10 s window: {errors.mean():+.2f} ± {errors.std():.2f} bpm, "
           f"max |{np.abs(errors).max():.2f}| over {errors.size} windows")
-    assert np.abs(errors).max() <= 2.0
+    assert errors.size == 180 and np.abs(errors).max() <= 2.0
+
+
+def test_the_whole_30_minute_mitbih_100_in_one_call(mitbih_100):
+    signal, fs, reference = mitbih_100
+    result = measure(signal, fs, ("II", "V5"))
+    expected = 60 * fs / np.diff(reference).mean()
+    print(f"\nMIT-BIH 100, 30 min: HR {result['heart_rate']} (annotations {expected:.2f}), beats "
+          f"{result['beat_count']} ({reference.size}), {result['windows']} windows, PR {result['pr_interval']}, "
+          f"QRS {result['qrs_duration']}, QT {result['qt_interval']}")
+    assert result["heart_rate"] == pytest.approx(expected, abs=0.5)
+    assert abs(result["beat_count"] - reference.size) <= 0.005 * reference.size
+    assert result["windows"] >= 170 and result["rhythm_regular"] is True  # sinus with 33 APCs and 1 PVC
+    for key in ("pr_interval", "qrs_duration", "qt_interval"):  # adult sinus rhythm: physiological ranges
+        assert result[key] is not None, result["unmeasured"]
+    assert 120 <= result["pr_interval"] <= 220 and 60 <= result["qrs_duration"] <= 110
+    assert 320 <= result["qt_interval"] <= 440
+
+
+def test_five_minutes_with_a_rate_change_half_way_is_measured_in_windows():
+    # 150 s at 60 bpm, then 150 s at 100 bpm with the QT shortened to keep QTc (Bazett) at 420 ms
+    slow, names = synthetic_12lead(60, 160, 90, 420, duration_s=150, seed=31)
+    fast_qt = round(420 * np.sqrt(0.6))
+    fast, _ = synthetic_12lead(100, 160, 90, fast_qt, duration_s=150, seed=32)
+    result = measure(np.concatenate([slow, fast], axis=1), 500, names)
+    print(f"\n5 min, 60 → 100 bpm: HR {result['heart_rate']}, beats {result['beat_count']}, QT "
+          f"{result['qt_interval']}, QTc {result['qtc_bazett']}, {result['windows']} windows")
+    assert result["windows"] == 30 and result["rhythm_regular"] is True
+    assert result["heart_rate"] == pytest.approx(60 * result["beat_count"] / 300, abs=1.5)  # mean rate
+    assert result["beat_count"] == pytest.approx(150 + 250, abs=3)
+    assert result["qrs_duration"] == pytest.approx(90, abs=15) and result["pr_interval"] == pytest.approx(160, abs=20)
+    assert fast_qt - 25 <= result["qt_interval"] <= 420 + 25
+    # QTc is corrected window by window with each window's own RR; one median beat over the whole
+    # record would mix the two QTs and correct them with the mean RR instead
+    assert result["qtc_bazett"] == pytest.approx(420, abs=25)
 
 
 def _cart_measurements(dataset) -> dict[str, float]:
@@ -100,42 +134,46 @@ def test_pydicom_12_lead_matches_the_carts_measurements(fs):
 
 
 def _synthetic_cases(count: int, seed: int = 7) -> list[tuple[int, int, int, int]]:
-    """Random (HR, PR, QRS, QT) with the P wave clear of the previous T wave (PR + QT + 60 ms <= RR)."""
+    """Random (HR, PR, QRS, QT) over HR 40-180, PR 120-300, QRS 70-160 and QT 300-520 ms (shorter at
+    fast rates, down to 200 ms, so that the T wave still ends before the next QRS complex)."""
     rng = np.random.default_rng(seed)
-    cases = []
+    cases = [(150, 120, 80, 260), (180, 120, 80, 230)]
     while len(cases) < count:
-        hr, pr, qrs, qt = rng.integers(40, 131), rng.integers(120, 301), rng.integers(70, 161), rng.integers(300, 521)
-        if pr + qt + 60 <= 60000 / hr and qt >= qrs + 150:
-            cases.append((int(hr), int(pr), int(qrs), int(qt)))
+        hr, pr, qrs = int(rng.integers(40, 181)), int(rng.integers(120, 301)), int(rng.integers(70, 161))
+        rr = 60000 / hr
+        qt_range = (max(qrs + 150, min(300, int(rr) - 140)), min(520, int(rr) - 40))
+        if qt_range[0] <= qt_range[1] and rr - pr >= qrs + 40:  # the P wave comes after the previous QRS
+            cases.append((hr, pr, qrs, int(rng.integers(qt_range[0], qt_range[1] + 1))))
     return cases
 
 
-def test_synthetic_intervals_meet_iec_global_measurement_tolerances():
+def test_synthetic_intervals_from_40_to_180_bpm_meet_iec_tolerances_or_are_left_unmeasured():
+    """Rate and QRS are always measured. PR and QT are measured whenever the P wave starts 60 ms or more
+    after the previous T wave ends; when the waves touch or overlap they are either accurate or None
+    with the reason, never a number taken from the wrong wave."""
     errors = {key: [] for key in ("heart_rate", "pr_interval", "qrs_duration", "qt_interval")}
-    for index, (hr, pr, qrs, qt) in enumerate(_synthetic_cases(24)):
+    unmeasured = {"pr_interval": 0, "qt_interval": 0}
+    cases = _synthetic_cases(60)
+    for index, (hr, pr, qrs, qt) in enumerate(cases):
         signal, names = synthetic_12lead(hr, pr, qrs, qt, seed=index)
         result = measure(signal, 500, names)
+        separated = pr + qt + 60 <= 60000 / hr
         for key, truth in zip(errors, (hr, pr, qrs, qt)):
-            assert result[key] is not None, (hr, pr, qrs, qt, result["unmeasured"])
-            errors[key].append(result[key] - truth)
+            if result[key] is None:
+                assert key in unmeasured and not separated, (hr, pr, qrs, qt, result["unmeasured"])
+                assert result["unmeasured"][key], key
+                unmeasured[key] += 1
+            else:
+                errors[key].append(result[key] - truth)
+                assert abs(errors[key][-1]) <= {"heart_rate": 2, "qrs_duration": 15}.get(key, 30), (hr, pr, qrs, qt, key)
     print()
     for key, values in errors.items():
-        print(f"synthetic {key}: error {np.mean(values):+.1f} ± {np.std(values):.1f} (max |{np.max(np.abs(values)):.0f}|)")
-    assert np.max(np.abs(errors["heart_rate"])) <= 2
+        print(f"synthetic {key}: error {np.mean(values):+.1f} ± {np.std(values):.1f} (max |{np.max(np.abs(values)):.0f}|) "
+              f"over {len(values)} of {len(cases)} recordings")
+    print(f"left unmeasured (waves overlapping): {unmeasured}")
+    assert len(errors["heart_rate"]) == len(errors["qrs_duration"]) == len(cases)
     for key, mean_limit, sd_limit in (("pr_interval", 10, 10), ("qrs_duration", 10, 10), ("qt_interval", 25, 30)):
         assert abs(np.mean(errors[key])) <= mean_limit and np.std(errors[key]) <= sd_limit, key
-
-
-@pytest.mark.parametrize("hr, qt", [(150, 260), (180, 230)])
-def test_fast_rates_keep_rate_and_qrs(hr, qt):
-    # PR is not asserted: the P wave starts 20 ms after the previous T wave ends at 150 bpm and rides on
-    # it at 180 bpm, where the end of the T wave (QT) cannot be separated from the next P wave either.
-    signal, names = synthetic_12lead(hr, 120, 80, qt, seed=hr)
-    result = measure(signal, 500, names)
-    assert result["heart_rate"] == pytest.approx(hr, abs=2)
-    assert result["qrs_duration"] == pytest.approx(80, abs=15)
-    if 120 + qt < 60000 / hr:
-        assert result["qt_interval"] == pytest.approx(qt, abs=25)
 
 
 @pytest.mark.parametrize("axis", [-60, 0, 50, 110, 170])
@@ -158,6 +196,18 @@ def test_mitbih_208_with_pvcs_and_noise():
     assert 80 <= result["heart_rate"] <= 120 and result["beat_count"] >= 80
     assert result["qrs_axis"] is None and "limb leads" in result["unmeasured"]["qrs_axis"]
     assert result["qrs_duration"] is not None and 40 <= result["qrs_duration"] <= 160
+
+
+@pytest.mark.parametrize("hr, seed", [(75, 1), (100, 2), (130, 3)])
+def test_atrial_fibrillation_is_irregular_without_p_waves(hr, seed):
+    signal, names, onsets = synthetic_af_12lead(hr, qt_ms=340 if hr < 120 else 300, seed=seed)
+    result = measure(signal, 500, names)
+    assert result["heart_rate"] == pytest.approx(60 / np.diff(onsets).mean(), abs=2)
+    assert result["rhythm_regular"] is False
+    assert result["pr_interval"] is None and result["p_duration"] is None and result["p_axis"] is None
+    assert "no consistent P wave" in result["unmeasured"]["pr_interval"]
+    assert result["qrs_duration"] == pytest.approx(90, abs=15)
+    json.dumps(result, allow_nan=False)
 
 
 def test_flat_signal_gives_nones_with_reasons():

@@ -9,6 +9,7 @@ reason under ``unmeasured``.
 from __future__ import annotations
 
 import math
+from collections import Counter
 
 import numpy as np
 
@@ -21,15 +22,21 @@ from .template import align_beats, dominant_mask, median_beat
 
 # Result keys and units: heart_rate (bpm, mean ventricular rate), rr_interval, pr_interval, p_duration,
 # qrs_duration, qt_interval, qtc_bazett, qtc_fridericia (ms), p_axis, qrs_axis, t_axis (degrees,
-# frontal plane, -180..180), rhythm_regular (bool), beat_count (QRS complexes detected).
+# frontal plane, -180..180), rhythm_regular (bool), beat_count (QRS complexes detected). The result
+# also holds ``windows`` (median beats measured) and ``unmeasured`` (key → reason).
 MEASUREMENT_KEYS = ("heart_rate", "rr_interval", "pr_interval", "p_duration", "qrs_duration", "qt_interval",
                     "qtc_bazett", "qtc_fridericia", "p_axis", "qrs_axis", "t_axis", "rhythm_regular",
                     "beat_count")
 _FLAT_MV = 0.02  # a lead whose band-passed peak-to-peak is below this carries no ECG
 _RATE_LIMITS_BPM = (20.0, 300.0)
-_IRREGULAR_RR_FRACTION = 0.15  # an RR this far from the median RR is irregular ...
-_IRREGULAR_SHARE = 0.25  # ... and a rhythm with more than this share of such RRs is irregular
+_IRREGULAR_STEP_FRACTION = 0.1  # of the median RR: a larger median change between successive RRs is irregular
 _MIN_AXIS_AREA_MV_S = 0.001  # net limb-lead vector below this: the wave has no measurable axis
+LONG_RECORD_S = 20.0  # longer records are measured in windows (shorter ones: one median beat over all beats)
+WINDOW_S = 10.0  # the resting-ECG length cart algorithms are built for; QT and QTc are rate-matched per window
+_WINDOW_PAD_S = 1.0  # signal kept either side of a window, so its first and last beats fit in the median beat
+# the measurements made on a median beat (per window), as opposed to rate and rhythm (whole record)
+WAVE_KEYS = ("pr_interval", "p_duration", "qrs_duration", "qt_interval", "qtc_bazett", "qtc_fridericia",
+             "p_axis", "qrs_axis", "t_axis")
 
 
 def measure(signal, fs: float, lead_names: tuple[str, ...] | list[str] | None = None) -> dict:
@@ -38,11 +45,14 @@ def measure(signal, fs: float, lead_names: tuple[str, ...] | list[str] | None = 
     ``signal`` is (n_leads, n_samples) in mV (a 1-D array is one lead), ``fs`` in Hz, ``lead_names``
     canonical names (ecg_core.leads) in row order, or None (then no axes). Never raises on flat or noisy
     signals: values are None and ``unmeasured`` maps each such key to the reason. A malformed array
-    raises `InputError` naming ``inputs.signal``.
+    raises `InputError` naming ``inputs.signal``. Rate and rhythm come from every beat of the record;
+    the wave measurements from one median beat per window of `WINDOW_S` (records longer than
+    `LONG_RECORD_S`) or of the whole record, combined over windows by their median; ``windows`` says
+    how many windows gave a median beat.
     """
     signal, names = validate_signal(signal, fs, lead_names)
     result: dict = {key: None for key in MEASUREMENT_KEYS}
-    result["beat_count"] = 0
+    result.update(beat_count=0, windows=0)
     unmeasured: dict[str, str] = {}
     result["unmeasured"] = unmeasured
     live = np.ptp(bandpass(signal, fs), axis=1) >= _FLAT_MV
@@ -61,47 +71,97 @@ def measure(signal, fs: float, lead_names: tuple[str, ...] | list[str] | None = 
     result["heart_rate"] = round(60.0 / mean_rr_s, 1)
     result["rr_interval"] = round(1000 * mean_rr_s, 1)
     if rr_s.size >= 3:
-        irregular = np.abs(rr_s - np.median(rr_s)) > _IRREGULAR_RR_FRACTION * np.median(rr_s)
-        result["rhythm_regular"] = bool(irregular.mean() <= _IRREGULAR_SHARE)
+        result["rhythm_regular"] = rhythm_is_regular(rr_s)
     else:
         unmeasured["rhythm_regular"] = "fewer than 4 beats: too few to judge regularity"
-    _measure_median_beat(result, unmeasured, analysed, rate, names, beats, mean_rr_s)
+    filtered = bandpass(remove_powerline(analysed, rate), rate)
+    fiducials = align_beats(filtered, rate, beats)
+    per_window = [_measure_window(filtered, rate, names, fiducials, start, stop)
+                  for start, stop in _windows(filtered.shape[1], rate)]
+    measured = [values for values, _ in per_window if values is not None]
+    result["windows"] = len(measured)
+    for key in WAVE_KEYS:
+        found = [values[key] for values in measured if values[key] is not None]
+        if found and 2 * len(found) >= len(per_window):  # a value needs at least half of the windows
+            result[key] = _combine(key, found)
+        else:
+            reasons = [reasons[key] for _, reasons in per_window if key in reasons]
+            if reasons:
+                unmeasured[key] = Counter(reasons).most_common(1)[0][0]
     _explain(result, unmeasured, "not measurable on this recording")
     return result
 
 
-def _measure_median_beat(result: dict, unmeasured: dict, analysed: np.ndarray, rate: float,
-                         names: tuple[str, ...] | None, beats: np.ndarray, mean_rr_s: float) -> None:
-    filtered = bandpass(remove_powerline(analysed, rate), rate)
-    fiducials = align_beats(filtered, rate, beats)
-    dominant = fiducials[dominant_mask(filtered, rate, fiducials)]
-    median_rr_s = float(np.median(np.diff(beats))) / rate
+def rhythm_is_regular(rr_s: np.ndarray) -> bool:
+    """False when successive RR intervals (s) typically differ by more than `_IRREGULAR_STEP_FRACTION`.
+
+    The median beat-to-beat change is large in an irregularly irregular rhythm (atrial fibrillation)
+    and small in sinus rhythm, whether the rate drifts or steps over a long record, and whatever a
+    few premature beats do (each changes only two of the intervals).
+    """
+    steps = np.abs(np.diff(rr_s))
+    return bool(steps.size == 0 or np.median(steps) <= _IRREGULAR_STEP_FRACTION * np.median(rr_s))
+
+
+def _windows(n_samples: int, rate: float) -> list[tuple[int, int]]:
+    """[start, stop) sample ranges: the whole record, or about `WINDOW_S` each for a long record."""
+    if n_samples <= LONG_RECORD_S * rate:
+        return [(0, n_samples)]
+    edges = np.linspace(0, n_samples, round(n_samples / (WINDOW_S * rate)) + 1).astype(int)
+    return list(zip(edges[:-1].tolist(), edges[1:].tolist()))
+
+
+def _combine(key: str, values: list) -> float:
+    """Median over windows; axes (degrees) by the median of their unit vectors, so -179° and 179° agree."""
+    if key.endswith("_axis"):
+        radians = np.radians(values)
+        return round(math.degrees(math.atan2(np.median(np.sin(radians)), np.median(np.cos(radians)))), 1)
+    return round(float(np.median(values)), 1)
+
+
+def _measure_window(filtered: np.ndarray, rate: float, names: tuple[str, ...] | None, fiducials: np.ndarray,
+                    start: int, stop: int) -> tuple[dict | None, dict[str, str]]:
+    """({key: value or None for `WAVE_KEYS`}, {key: reason}) from the median beat of the beats whose
+    fiducial lies in [start, stop); the values are None when no median beat could be built."""
+    inside = fiducials[(fiducials >= start) & (fiducials < stop)]
+    if inside.size < 2:
+        return None, {key: "fewer than 2 beats in a window: no median beat" for key in WAVE_KEYS}
+    # the beats' own stretch of signal, with room for the first and last beat's waves
+    pad = int(_WINDOW_PAD_S * rate)
+    first, last = max(0, start - pad), min(filtered.shape[1], stop + pad)
+    segment, inside = filtered[:, first:last], inside - first
+    dominant = inside[dominant_mask(segment, rate, inside)]
+    mean_rr_s = float(np.mean(np.diff(inside))) / rate
+    median_rr_s = float(np.median(np.diff(inside))) / rate
     window_s = (min(0.45, 0.6 * median_rr_s), min(0.7, 0.95 * median_rr_s))
-    beat = median_beat(filtered, rate, dominant, *window_s)
+    beat = median_beat(segment, rate, dominant, *window_s)
     if beat is None:
-        _explain(result, unmeasured, "no complete dominant beat to build a median beat from")
-        return
-    bounds = delineate(beat, mean_rr_s)
+        return None, {key: "no complete dominant beat to build a median beat from" for key in WAVE_KEYS}
+    regular = rhythm_is_regular(np.diff(inside) / rate)
+    bounds = delineate(beat, mean_rr_s, regular)
     if bounds.qrs_on is not None:  # second pass with the wander left by the filter removed beat by beat
-        filtered = filtered - isoelectric_baseline(filtered, rate, fiducials + bounds.qrs_on - beat.fiducial)
-        beat = median_beat(filtered, rate, dominant, *window_s)
-        bounds = delineate(beat, mean_rr_s)
+        segment = segment - isoelectric_baseline(segment, rate, inside + bounds.qrs_on - beat.fiducial)
+        beat = median_beat(segment, rate, dominant, *window_s)
+        bounds = delineate(beat, mean_rr_s, regular)
+    values: dict = {key: None for key in WAVE_KEYS}
+    reasons: dict[str, str] = {}
     for key, reason in (bounds.problems or {}).items():
         for field in {"qrs": ("qrs_duration", "qt_interval", "qrs_axis"), "t_end": ("qt_interval", "t_axis"),
                       "p": ("pr_interval", "p_duration", "p_axis")}[key]:
-            unmeasured.setdefault(field, reason)
+            reasons.setdefault(field, reason)
     ms = 1000.0 / rate
     if bounds.qrs_on is not None:
-        result["qrs_duration"] = round((bounds.qrs_off - bounds.qrs_on) * ms, 1)
+        values["qrs_duration"] = round((bounds.qrs_off - bounds.qrs_on) * ms, 1)
     if bounds.p_on is not None and bounds.p_off is not None:
-        result["pr_interval"] = round((bounds.qrs_on - bounds.p_on) * ms, 1)
-        result["p_duration"] = round((bounds.p_off - bounds.p_on) * ms, 1)
+        values["pr_interval"] = round((bounds.qrs_on - bounds.p_on) * ms, 1)
+        values["p_duration"] = round((bounds.p_off - bounds.p_on) * ms, 1)
     if bounds.t_end is not None:
         qt_ms = (bounds.t_end - bounds.qrs_on) * ms
-        result["qt_interval"] = round(qt_ms, 1)
-        result["qtc_bazett"] = round(qt_ms / math.sqrt(mean_rr_s), 1)
-        result["qtc_fridericia"] = round(qt_ms / mean_rr_s ** (1 / 3), 1)
-    _measure_axes(result, unmeasured, beat.waveform, rate, names, bounds)
+        values["qt_interval"] = round(qt_ms, 1)
+        values["qtc_bazett"] = round(qt_ms / math.sqrt(mean_rr_s), 1)  # each window with its own RR
+        values["qtc_fridericia"] = round(qt_ms / mean_rr_s ** (1 / 3), 1)
+    _measure_axes(values, reasons, beat.waveform, rate, names, bounds)
+    return values, reasons
 
 
 def _measure_axes(result: dict, unmeasured: dict, waveform: np.ndarray, rate: float,

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.signal import find_peaks
 
 from .template import MedianBeat, spatial_velocity
 
@@ -21,9 +22,11 @@ _QRS_EDGE_FRACTION = 0.06  # of the peak slope above the isoelectric floor: the 
 _QRS_MAX_PAUSE_S = 0.012  # a shorter dip of the slope below that level is a peak inside the QRS
 _MAX_PR_S = 0.42  # P onset is looked for at most this long before QRS onset
 _MIN_P_MV = 0.04  # a P wave smaller than this (spatial magnitude) is not called
-_P_NOISE_FACTOR = 4.0  # ... nor one less than this many times the noise in the median beat
+_P_NOISE_FACTOR = 6.0  # ... nor one less than this many times the noise in the median beat
 _T_GAP_S = 0.04  # the T wave is looked for this long after QRS offset
 _T_TAIL_S = 0.25  # reference point of the trapezium: this long after the T peak's steepest descent
+_HIDDEN_P_S = 0.25  # a T wave ending closer than this to the next QRS may hide that beat's P wave (PR ≤ 250 ms)
+_TP_MERGED_FRACTION = 0.3  # of the P peak: a T-P valley higher than this has no isoelectric TP segment
 
 
 @dataclass(frozen=True)
@@ -39,8 +42,12 @@ class Boundaries:
     problems: dict[str, str] | None = None  # boundary name → why it is missing
 
 
-def delineate(beat: MedianBeat, rr_s: float) -> Boundaries:
-    """QRS, then T end, then P, on a median beat whose mean RR interval is ``rr_s`` seconds."""
+def delineate(beat: MedianBeat, rr_s: float, regular: bool = True) -> Boundaries:
+    """QRS, then the T peak, P wave and T end, on a median beat whose mean RR interval is ``rr_s`` s.
+
+    ``regular``: whether the beats' RR intervals are regular; only then does the previous beat's T
+    wave sit at one place in the median beat, where a P wave riding on it can be recognised.
+    """
     fs, wave = beat.fs, beat.waveform
     qrs = _qrs_bounds(wave, fs, beat.fiducial)
     if qrs is None:
@@ -49,10 +56,23 @@ def delineate(beat: MedianBeat, rr_s: float) -> Boundaries:
     baseline = wave[:, max(0, qrs_on - int(0.02 * fs)):qrs_on + 1].mean(axis=1, keepdims=True)  # PR segment
     magnitude = np.sqrt(np.sum((wave - baseline) ** 2, axis=0))
     problems: dict[str, str] = {}
-    t_end = _t_end(magnitude, fs, qrs_on, qrs_off, rr_s)
-    if t_end is None:
+    t_wave = _t_peak(magnitude, fs, qrs_on, qrs_off, rr_s)
+    p_on, p_off, valley = _p_wave(magnitude, wave - baseline, beat, qrs_on, t_wave and t_wave[0], rr_s,
+                                  regular, problems)
+    t_end = None
+    if t_wave is None:
         problems["t_end"] = "no T wave found after the QRS complex"
-    p_on, p_off = _p_wave(magnitude, beat, qrs_on, t_end, rr_s, problems)
+    elif "t_end" not in problems:
+        t_peak, stop = t_wave
+        if valley is not None:  # the T wave ends before the next beat's T-P valley (one RR later)
+            stop = min(stop, valley + int(round(rr_s * fs)))
+        t_end = _t_end(magnitude, fs, t_peak, stop) if stop - t_peak > 2 else None
+        if t_end is None:
+            problems["t_end"] = "no T wave end found before the next beat"
+        elif p_on is None and t_end > qrs_on + int((rr_s - _HIDDEN_P_S) * fs):
+            t_end = None  # the next P wave may start inside this T wave, and its end may be the P wave's
+            problems["t_end"] = ("the T wave ends too close to the next QRS complex and no separate P wave is "
+                                 "seen: a P wave may be hidden in its end, so the end is not measured")
     return Boundaries(qrs_on, qrs_off, p_on, p_off, t_end, baseline[:, 0], problems)
 
 
@@ -107,36 +127,74 @@ def trapezium_boundary(curve: np.ndarray, peak: int, reference: int) -> int | No
     return int(span[steepest + int(np.argmax(area))])
 
 
-def _t_end(magnitude: np.ndarray, fs: float, qrs_on: int, qrs_off: int, rr_s: float) -> int | None:
+def _t_peak(magnitude: np.ndarray, fs: float, qrs_on: int, qrs_off: int, rr_s: float) -> tuple[int, int] | None:
+    """(T peak, end of the T search) in the median beat, or None when there is no room for a T wave."""
     start = qrs_off + int(_T_GAP_S * fs)
     stop = min(magnitude.size - 1, qrs_on + int(min(0.7, 0.92 * rr_s) * fs))
     if stop - start < int(0.08 * fs):
         return None
     t_peak = start + int(np.argmax(magnitude[start:stop]))
-    if t_peak >= stop - 2:
-        return None
+    return None if t_peak >= stop - 2 else (t_peak, stop)
+
+
+def _t_end(magnitude: np.ndarray, fs: float, t_peak: int, stop: int) -> int | None:
     falls = np.diff(magnitude[t_peak:stop])
     steepest = t_peak + int(np.argmin(falls))
     reference = min(stop, steepest + int(_T_TAIL_S * fs))
     return trapezium_boundary(magnitude, t_peak, reference)
 
 
-def _p_wave(magnitude: np.ndarray, beat: MedianBeat, qrs_on: int, t_end: int | None, rr_s: float,
-            problems: dict[str, str]) -> tuple[int | None, int | None]:
+def _p_wave(magnitude: np.ndarray, deviation: np.ndarray, beat: MedianBeat, qrs_on: int, t_peak: int | None,
+            rr_s: float, regular: bool, problems: dict[str, str]) -> tuple[int | None, int | None, int | None]:
+    """(P onset, P offset, the T-P valley before the P wave), all None when no P wave is measured.
+
+    The P wave is looked for between the previous beat's T peak and the QRS. Its onset is only
+    measurable when the curve comes back to the isoelectric level between the two waves: at fast
+    rates or with a long PR the P wave rides on the previous T wave, and then neither the P onset nor
+    the end of that T wave can be told apart (both are left unmeasured, never guessed).
+    """
     fs = beat.fs
     start = max(0, qrs_on - int(min(_MAX_PR_S, 0.9 * rr_s) * fs))
-    if t_end is not None:  # the previous beat's T wave ends (t_end - qrs_on) after the previous QRS
-        start = max(start, qrs_on - int(rr_s * fs) + (t_end - qrs_on) + int(0.02 * fs))
+    if t_peak is not None:  # the previous beat's T peak lies one RR interval before this beat's
+        start = max(start, t_peak - int(round(rr_s * fs)))
     stop = qrs_on - int(0.02 * fs)
     if stop - start < int(0.06 * fs):
         problems["p"] = "no room for a P wave between the previous T wave and the QRS complex"
-        return None, None
-    segment = magnitude[start:stop]
-    p_peak = start + int(np.argmax(segment))
-    height = segment.max() - np.percentile(segment, 10)
-    noise = float(np.sqrt(np.sum(beat.median_noise_mv ** 2)))
-    if height < max(_MIN_P_MV, _P_NOISE_FACTOR * noise) or p_peak in (start, stop - 1):
-        problems["p"] = ("no consistent P wave before the QRS complexes (as in atrial fibrillation or "
-                         "flutter, junctional rhythm, or a noisy baseline)")
-        return None, None
-    return trapezium_boundary(magnitude, p_peak, start), trapezium_boundary(magnitude, p_peak, qrs_on)
+        return None, None, None
+    no_p = ("no consistent P wave before the QRS complexes (as in atrial fibrillation or flutter, junctional "
+            "rhythm, a P wave hidden in the T wave at a fast rate, or a noisy baseline)")
+    p_peak = _p_peak(magnitude, deviation if regular else None, beat.median_noise_mv, start, stop)
+    if p_peak is None:
+        problems["p"] = no_p
+        return None, None, None
+    valley = start + int(np.argmin(magnitude[start:p_peak + 1]))
+    if magnitude[valley] > _TP_MERGED_FRACTION * magnitude[p_peak] and not regular:
+        problems["p"] = no_p  # no isoelectric lead-in: the bump is what is left of varying T and f waves
+        return None, None, None
+    if magnitude[valley] > _TP_MERGED_FRACTION * magnitude[p_peak]:
+        problems["p"] = problems["t_end"] = (
+            "the P wave runs into the previous T wave (fast rate or long PR): the P onset and the end "
+            "of the T wave cannot be separated")
+        return None, None, None
+    return (trapezium_boundary(magnitude, p_peak, valley), trapezium_boundary(magnitude, p_peak, qrs_on),
+            valley)
+
+
+def _p_peak(magnitude: np.ndarray, deviation: np.ndarray | None, lead_noise_mv: np.ndarray, start: int,
+            stop: int) -> int | None:
+    """Sample of the P peak in [start, stop): the most prominent bump of the spatial magnitude or,
+    when it is only a shoulder there (a P wave on the slope of a T wave), of any single lead of
+    ``deviation`` (either polarity; None: not looked for). None when no bump stands out of the noise."""
+    threshold = max(_MIN_P_MV, _P_NOISE_FACTOR * float(np.sqrt(np.sum(lead_noise_mv ** 2))))
+    peaks, properties = find_peaks(magnitude[start:stop], prominence=threshold)
+    if peaks.size or deviation is None:
+        return start + int(peaks[np.argmax(properties["prominences"])]) if peaks.size else None
+    best, best_ratio = None, 1.0
+    for lead, noise in zip(deviation, lead_noise_mv):
+        lead_threshold = max(_MIN_P_MV, _P_NOISE_FACTOR * float(noise))
+        for polarity in (1.0, -1.0):
+            peaks, properties = find_peaks(polarity * lead[start:stop], prominence=lead_threshold)
+            if peaks.size and properties["prominences"].max() / lead_threshold > best_ratio:
+                best_ratio = properties["prominences"].max() / lead_threshold
+                best = start + int(peaks[np.argmax(properties["prominences"])])
+    return best

@@ -16,6 +16,7 @@ import numpy as np
 from ..errors import InputError
 
 _EDGE_PAD_S = 1.0  # mirrored signal added at both ends so beats near the edges are found too
+_EDGE_MARGIN_S = 0.05  # half a QRS: beats peaking closer than this to either edge are not returned
 _REFINE_HALF_WINDOW_S = 0.05  # detections move at most this far to the main deflection
 _REFRACTORY_S = 0.2  # two beats closer than this are one beat
 _SHORT_RR_FRACTION = 0.75  # of the median RR: closer beats seen by only some leads are T waves
@@ -28,7 +29,8 @@ def detect_r_peaks(lead: np.ndarray, fs: float) -> np.ndarray:
     ``lead`` is a 1-D array of finite values (any unit; mV expected), ``fs`` the sampling rate in Hz.
     Each index is the lead's dominant QRS deflection: the R peak in an upright lead, the S (or QS) nadir
     in a lead whose QRS is mostly negative (aVR, V1), so the spacing is exact whatever the polarity.
-    Premature (ectopic) beats are detected like any other beat. A flat or beat-free lead gives an empty
+    Premature (ectopic) beats are detected like any other beat; a beat peaking within 50 ms of either
+    end of the record (its QRS cut by the edge) is left out. A flat or beat-free lead gives an empty
     array; an input that is not a 1-D finite array raises `InputError` naming ``inputs.signal``.
     """
     lead = np.asarray(lead, dtype=np.float64)
@@ -51,8 +53,10 @@ def detect_r_peaks(lead: np.ndarray, fs: float) -> np.ndarray:
     if found.size == 0:
         return found
     peaks = _to_dominant_deflection(cleaned, np.sort(found), fs) - pad
-    # a peak on the first or last sample is a QRS cut by the record's edge, its true peak outside
-    return peaks[(peaks > 0) & (peaks < lead.size - 1)]
+    # a QRS this close to the record's edge is cut by it: its peak may lie outside, and counting it
+    # or not would change a short record's rate by a whole beat
+    margin = int(_EDGE_MARGIN_S * fs)
+    return peaks[(peaks >= margin) & (peaks < lead.size - margin)]
 
 
 def _to_dominant_deflection(cleaned: np.ndarray, peaks: np.ndarray, fs: float) -> np.ndarray:
