@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -22,16 +21,7 @@ import numpy as np  # noqa: E402
 from ecg_core.measure import measure  # noqa: E402
 from ecg_core.quality import assess  # noqa: E402
 from synthetic_ecg import synthetic_12lead  # noqa: E402
-
-
-def _time_ms(function, repeats: int) -> np.ndarray:
-    function()  # warm-up: imports, filter design caches
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        times.append((time.perf_counter() - start) * 1000)
-    return np.array(times)
+from timing import sample_seconds  # noqa: E402
 
 
 def main() -> None:
@@ -47,7 +37,8 @@ def main() -> None:
             ("measure 12x5000 @500 Hz (10 s)", lambda: measure(signal, 500, names), args.repeats),
             ("assess  12x5000 @500 Hz (10 s)", lambda: assess(signal, 500, names), args.repeats),
             ("measure 12x150000 @500 Hz (5 min)", lambda: measure(long_signal, 500, names), long_repeats)):
-        times = _time_ms(function, repeats)
+        function()  # warm-up: imports, filter design caches
+        times = 1000 * np.array(sample_seconds(function, repeats))
         print(f"{label}: median {np.median(times):.1f} ms, p95 {np.percentile(times, 95):.1f} ms "
               f"({repeats} repeats, 1 core)")
 
