@@ -87,15 +87,17 @@ class Engine:
 
     def _generate(self, task: GenerateTask, image, request: ParsedRequest) -> dict:
         service = self.slots["pulse"].get()
+        # The signal's own analysis first: a signal ECG-FM refuses (too short, say) fails before PULSE runs.
+        signal_analysis = (analysis.analyze_or_measure(task.recording, request.signal_options, self.slots["ecgfm"])
+                           if task.recording is not None else None)
         result: dict[str, Any] = {"model": "PULSE-7B", "task": "generate"}
         try:
             result.update(service.generate(task.query, image, task.history, request.generation), success=True)
         except ModelError as error:
             # The seed handler's clients read result[0]["generated_text"] even on failure.
             result.update(generated_text="", error=str(error), success=False)
-        if task.recording is not None:
-            result["signal_analysis"] = analysis.analyze_or_measure(task.recording, request.signal_options,
-                                                                    self.slots["ecgfm"])
+        if signal_analysis is not None:
+            result["signal_analysis"] = signal_analysis
         return result
 
     def health(self) -> dict:
