@@ -20,6 +20,8 @@ def is_disabled(source: str) -> bool:
 
 def _local(source: str, repo_dir: Path) -> Path | None:
     """The local file or folder a source names, None for a Hub reference; a missing explicit path is an error."""
+    if is_disabled(source):
+        raise ModelNotConfigured("no model source configured")
     path = Path(source).expanduser()
     for candidate in (path,) if path.is_absolute() else (repo_dir / path, path):
         if candidate.exists():
@@ -31,8 +33,6 @@ def _local(source: str, repo_dir: Path) -> Path | None:
 
 def resolve_file(source: str, repo_dir: Path) -> Path:
     """A local file, or ``owner/repo/filename`` downloaded from the Hub."""
-    if is_disabled(source):
-        raise ModelNotConfigured("no model source configured")
     local = _local(source, repo_dir)
     if local is not None:
         return local
@@ -46,8 +46,6 @@ def resolve_file(source: str, repo_dir: Path) -> Path:
 
 def resolve_dir(source: str, repo_dir: Path) -> Path:
     """A local directory, or an ``owner/repo`` snapshot downloaded from the Hub."""
-    if is_disabled(source):
-        raise ModelNotConfigured("no model source configured")
     local = _local(source, repo_dir)
     if local is not None:
         return local
