@@ -154,8 +154,8 @@ def test_lead_subsets_are_reported_and_short_recordings_need_padding(fixture_set
 def test_demo_weights_are_deterministic_cached_and_never_downloaded(settings, tmp_path):
     demo = settings.replace(demo=True, ecgfm_classifier="no-such-owner/no-such-repo/x.pt", dtype="float32")
     runner = build_runner(demo)
-    weights = demo.cache_dir / "demo" / "model.safetensors"
-    assert weights.exists() and (demo.cache_dir / "demo" / "config.json").exists()
+    weights = demo.cache_dir / "demo" / "ecgfm" / "model.safetensors"
+    assert weights.exists() and (demo.cache_dir / "demo" / "ecgfm" / "config.json").exists()
     written = weights.stat().st_mtime_ns
     description = runner.describe()
     assert description["demo"] is True and description["labels"] == 17 and description["parameters"] > 0
@@ -163,7 +163,7 @@ def test_demo_weights_are_deterministic_cached_and_never_downloaded(settings, tm
     again = build_runner(demo)
     assert weights.stat().st_mtime_ns == written  # loaded, not rebuilt
     elsewhere = build_runner(demo.replace(cache_dir=tmp_path / "other"))
-    assert (tmp_path / "other" / "demo" / "model.safetensors").read_bytes() == weights.read_bytes()
+    assert (tmp_path / "other" / "demo" / "ecgfm" / "model.safetensors").read_bytes() == weights.read_bytes()
 
     recording = _recordings()["code_15_2657522"]
     first, second = runner.predict([recording])[0], again.predict([recording])[0]

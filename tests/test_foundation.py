@@ -161,3 +161,12 @@ def test_preload_loads_every_model_at_start_up(tmp_path):
     handler = make_handler(tmp_path, ECG_PRELOAD="1")
     states = {name: status["state"] for name, status in handler.health()["models"].items()}
     assert states == {"ecgfm": "ready", "pulse": "ready", "tabular": "ready"}
+
+
+def test_demo_weights_of_every_route_coexist_whatever_is_used_first(tmp_path):
+    """Regression: the PULSE demo folder once made the ECG-FM demo's atomic rename fail."""
+    handler = make_handler(tmp_path)
+    signal = np.vstack([np.sin(np.arange(3000) / 30 + k) for k in range(2)]).round(4).tolist()
+    handler({"inputs": "Is this a regular rhythm?", "parameters": {"max_new_tokens": 2}})
+    (result,) = handler({"inputs": {"signal": signal, "fs": 500, "lead_names": ["I", "II"]}})
+    assert result["model"] == "ECG-FM" and len(result["labels"]) == 17

@@ -44,6 +44,8 @@ def demo_weights(directory: Path) -> Path:
     save_converted(model, staging)
     try:
         os.replace(staging, directory)  # atomic: readers see no directory or a complete one
-    except OSError:  # another worker finished first
+    except OSError:
         shutil.rmtree(staging, ignore_errors=True)
+        if not weights.exists():  # not another worker finishing first: something else occupies the folder
+            raise
     return weights

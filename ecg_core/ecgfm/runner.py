@@ -163,7 +163,7 @@ def build_runner(settings: Settings) -> ECGFMRunner:
     device = resolve_device(settings)
     dtype = serving_dtype(settings, device)
     if settings.demo:
-        classifier_source = str(demo_weights(settings.cache_dir / "demo"))
+        classifier_source = str(demo_weights(settings.cache_dir / "demo" / "ecgfm"))
         encoder_source = None  # never download in demo mode: features come from the demo classifier
     else:
         classifier_source = settings.ecgfm_classifier
