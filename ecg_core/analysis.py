@@ -13,6 +13,7 @@ from .contract import SignalOptions, SignalTask
 from .errors import ModelNotConfigured
 from .signal import Recording
 from .slots import ModelSlot
+from utils import timed
 
 
 def run_signal_tasks(tasks: list[SignalTask], options: SignalOptions, ecgfm: ModelSlot) -> list[dict]:
@@ -34,10 +35,14 @@ def run_signal_tasks(tasks: list[SignalTask], options: SignalOptions, ecgfm: Mod
         )
         model_share = (time.perf_counter() - started) / len(indices)
         for i, output in zip(indices, outputs):
-            results[i] = _timed(lambda: _ecgfm_result(task_name, tasks[i].recording, output), model_share)
+            with timed() as timer:
+                results[i] = _ecgfm_result(task_name, tasks[i].recording, output)
+            results[i]["processing_time"] = round(timer.seconds + model_share, 4)
     for i, task in enumerate(tasks):
         if results[i] is None:
-            results[i] = _timed(lambda: _model_free_result(task.task, task.recording), 0.0)
+            with timed() as timer:
+                results[i] = _model_free_result(task.task, task.recording)
+            results[i]["processing_time"] = round(timer.seconds, 4)
     return results  # type: ignore[return-value]
 
 
@@ -49,13 +54,6 @@ def analyze_or_measure(recording: Recording, options: SignalOptions, ecgfm: Mode
         result = run_signal_tasks([SignalTask("measure", recording)], options, ecgfm)[0]
         result["ecgfm_status"] = f"not used: {error}"
         return result
-
-
-def _timed(build, extra_seconds: float) -> dict:
-    started = time.perf_counter()
-    result = build()
-    result["processing_time"] = round(time.perf_counter() - started + extra_seconds, 4)
-    return result
 
 
 def _ecgfm_result(task_name: str, recording: Recording, output: dict) -> dict:

@@ -104,7 +104,7 @@ def parse_request(data: Any, settings: Settings) -> ParsedRequest:
         raise InputError("inputs", "empty batch; expected at least one item")
     if len(items) > limits.max_batch_items:
         raise InputError("inputs", f"batch of {len(items)} items exceeds the limit of {limits.max_batch_items}")
-    tasks = tuple(_parse_item(item, f"inputs[{i}]" if batch else "inputs", limits, parameters, settings)
+    tasks = tuple(_parse_item(item, f"inputs[{i}]" if batch else "inputs", limits, settings)
                   for i, item in enumerate(items))
     generation = (pulse_service.parse_generation_params(parameters, settings)
                   if any(isinstance(task, GenerateTask) for task in tasks) else None)
@@ -112,7 +112,7 @@ def parse_request(data: Any, settings: Settings) -> ParsedRequest:
                          generation=generation, commentary=commentary.parse_options(parameters, settings))
 
 
-def _parse_item(item: Any, prefix: str, limits: Limits, parameters: dict, settings: Settings) -> Task:
+def _parse_item(item: Any, prefix: str, limits: Limits, settings: Settings) -> Task:
     if isinstance(item, (bytes, bytearray)) or _is_pil_image(item):
         item = {"image": item}  # the toolkit decodes a raw image/* body to the image itself
     if isinstance(item, str):

@@ -9,6 +9,7 @@ import pytest
 
 from ecg_core.errors import InputError
 from ecg_core.signal import Recording
+from ecg_core.tabular import features
 from ecg_core.tabular.demo import DEMO_FEATURES, synthetic_measurement_rows
 from ecg_core.tabular.service import TabularService, build_service
 from synthetic_ecg import synthetic_12lead
@@ -100,14 +101,40 @@ def test_demo_mode_trains_a_labelled_demo_model_that_reads_signals(settings):
 
 def test_beat_model_predicts_per_beat_from_a_signal(service):
     recording = _recording(75, 90, 380)
-    from ecg_core.tabular import features
-
     table = features.beat_features(recording)
     service.fit("beats", table.rows.tolist(), model_type="isolation_forest", feature_set="beats")
     result = service.predict("beats", None, recording)
     assert len(result["predictions"]) == len(table.rows)
     times = [p["time_s"] for p in result["predictions"]]
     assert times == sorted(times) and 0 < times[0] < recording.duration_s
+
+
+def test_beat_without_a_clear_qrs_fails_only_models_that_use_the_qrs_width(service):
+    """A burst of electrode noise on every lead but II: the beats are still found in lead II, but their QRS
+    cannot be delineated over all leads, so their width is NaN with a reason, and a model that needs it
+    gets a clear error while a model on RR features alone still scores every beat."""
+    clean = _recording(75, 90, 380)
+    table = features.beat_features(clean)
+    assert 90 <= np.median(table.rows[:, table.names.index("qrs_width_ms")]) <= 110
+    noisy = clean.signal.copy()
+    others = [index for index, name in enumerate(clean.lead_names) if name != "II"]
+    noisy[others, 2000:3000] += np.random.default_rng(0).normal(0, 1.0, (len(others), 1000))  # 4-6 s
+    noisy_table = features.beat_features(Recording(noisy, clean.fs, clean.lead_names))
+    unmeasured = np.isnan(noisy_table.rows).any(axis=0)
+    assert unmeasured.tolist() == [name == "qrs_width_ms" for name in noisy_table.names]
+    nan_times = noisy_table.beat_samples[np.isnan(noisy_table.rows[:, -1])] / clean.fs
+    assert nan_times.size >= 1 and ((nan_times >= 4) & (nan_times <= 6)).all()
+    assert noisy_table.missing_reasons["qrs_width_ms"].startswith(f"no clear QRS complex at {nan_times.size} of")
+
+    service.fit("with_qrs", table.rows.tolist(), model_type="isolation_forest", feature_set="beats")
+    rr_only = [name for name in features.BEAT_FEATURES if name != "qrs_width_ms"]
+    service.fit("rr_only", table.rows[:, :-1].tolist(), model_type="isolation_forest", feature_set="beats",
+                feature_names=rr_only)
+    with pytest.raises(InputError, match=r"^inputs\.signal: qrs_width_ms could not be measured from this "
+                                         r"recording \(no clear QRS complex at .*model 'with_qrs' needs it"):
+        service.predict("with_qrs", None, Recording(noisy, clean.fs, clean.lead_names))
+    scored = service.predict("rr_only", None, Recording(noisy, clean.fs, clean.lead_names))
+    assert len(scored["predictions"]) == len(noisy_table.rows)
 
 
 def test_signal_prediction_needs_a_signal_feature_model(service, measurement_rows):

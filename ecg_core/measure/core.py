@@ -18,7 +18,7 @@ from .axes import LIMB_LEAD_VECTORS, frontal_axis_deg
 from .delineate import Boundaries, delineate
 from .filters import bandpass, isoelectric_baseline, remove_powerline, to_analysis_rate
 from .rpeaks import consensus_beats
-from .template import align_beats, dominant_mask, median_beat
+from .template import align_beats, beat_window_s, dominant_mask, median_beat
 
 # Result keys and units: heart_rate (bpm, mean ventricular rate), rr_interval, pr_interval, p_duration,
 # qrs_duration, qt_interval, qtc_bazett, qtc_fridericia (ms), p_axis, qrs_axis, t_axis (degrees,
@@ -133,7 +133,7 @@ def _measure_window(filtered: np.ndarray, rate: float, names: tuple[str, ...] | 
     dominant = inside[dominant_mask(segment, rate, inside)]
     mean_rr_s = float(np.mean(np.diff(inside))) / rate
     median_rr_s = float(np.median(np.diff(inside))) / rate
-    window_s = (min(0.45, 0.6 * median_rr_s), min(0.7, 0.95 * median_rr_s))
+    window_s = beat_window_s(median_rr_s)
     beat = median_beat(segment, rate, dominant, *window_s)
     if beat is None:
         return None, {key: "no complete dominant beat to build a median beat from" for key in WAVE_KEYS}

@@ -49,7 +49,7 @@ def delineate(beat: MedianBeat, rr_s: float, regular: bool = True) -> Boundaries
     wave sit at one place in the median beat, where a P wave riding on it can be recognised.
     """
     fs, wave = beat.fs, beat.waveform
-    qrs = _qrs_bounds(wave, fs, beat.fiducial)
+    qrs = qrs_bounds(spatial_velocity(wave, fs), fs, beat.fiducial)
     if qrs is None:
         return Boundaries(problems={"qrs": "no clear QRS complex in the median beat"})
     qrs_on, qrs_off = qrs
@@ -76,8 +76,15 @@ def delineate(beat: MedianBeat, rr_s: float, regular: bool = True) -> Boundaries
     return Boundaries(qrs_on, qrs_off, p_on, p_off, t_end, baseline[:, 0], problems)
 
 
-def _qrs_bounds(wave: np.ndarray, fs: float, fiducial: int) -> tuple[int, int] | None:
-    velocity = spatial_velocity(wave, fs)
+def qrs_bounds(velocity: np.ndarray, fs: float, fiducial: int) -> tuple[int, int] | None:
+    """(QRS onset, QRS offset) sample indices in ``velocity``, the spatial velocity (mV/s, see
+    `spatial_velocity`) of one beat sampled at ``fs`` Hz, whose QRS is near sample ``fiducial``.
+
+    The same rule for the median beat (`delineate`) and for single beats (`beats.qrs_durations_ms`):
+    the QRS is where the slope rises clearly above the beat's quiet level (its 10th percentile), and
+    its boundaries are where the slope comes back near that level for longer than a peak's pause.
+    None when the slope near the fiducial does not rise above 3 times the quiet level (no clear QRS).
+    """
     start = max(0, fiducial - int(_QRS_SEARCH_S[0] * fs))
     stop = min(velocity.size, fiducial + int(_QRS_SEARCH_S[1] * fs))
     peak = velocity[start:stop].max()

@@ -38,6 +38,12 @@ def spatial_velocity(waveforms: np.ndarray, fs: float) -> np.ndarray:
     return np.sqrt(np.sum(slope ** 2, axis=0)) if waveforms.ndim > 1 else np.abs(slope)
 
 
+def beat_window_s(median_rr_s: float) -> tuple[float, float]:
+    """(before, after) in s around a beat's fiducial point: its own waves, short of the neighbouring
+    beats' QRS at a median RR interval of ``median_rr_s`` s."""
+    return min(0.45, 0.6 * median_rr_s), min(0.7, 0.95 * median_rr_s)
+
+
 def align_beats(filtered: np.ndarray, fs: float, beats: np.ndarray) -> np.ndarray:
     """Move each beat to the peak of the (smoothed) spatial velocity nearby: one common fiducial point."""
     velocity = spatial_velocity(filtered, fs)

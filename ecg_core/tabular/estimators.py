@@ -66,7 +66,7 @@ def build_pipeline(model_type: str, hyperparameters: dict[str, Any] | None, fiel
         raise InputError(field, "expected an object of parameter names to values, "
                          f"got {type(hyperparameters).__name__}")
     known = estimator.get_params(deep=False)
-    for name, value in hyperparameters.items():
+    for name in hyperparameters:
         if name not in known or name in _REFUSED:
             allowed = ", ".join(sorted(set(known) - _REFUSED))
             raise InputError(f"{field}.{name}", f"not a settable parameter of {type(estimator).__name__}; "

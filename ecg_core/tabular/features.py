@@ -7,8 +7,9 @@ at predict time. A model uses any subset of a set's names (its ``feature_names``
 (intervals in ms, rate in bpm, axes in degrees) plus RR variability of the detected beats.
 
 ``beats``: one row per heartbeat, from the R peaks of one lead (II when present): RR intervals (ms), their
-ratios (unitless) and the heart rate (bpm). A beat needs two beats before it and one after, so the first
-two and the last beat of a recording get no row.
+ratios (unitless), the heart rate (bpm) and the beat's own QRS width (ms, over all leads, by the rule the
+median beat is measured with). A beat needs two beats before it and one after, so the first two and the
+last beat of a recording get no row.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ _MEASURED = ("heart_rate", "rr_interval", "pr_interval", "p_duration", "qrs_dura
              "qtc_bazett", "qtc_fridericia", "p_axis", "qrs_axis", "t_axis", "rhythm_regular")
 RECORDING_FEATURES = (*_MEASURED, "rr_sdnn", "rr_rmssd")
 BEAT_FEATURES = ("rr_ms", "previous_rr_ms", "rr_ratio", "next_rr_ratio", "rr_local_ratio",
-                 "heart_rate_bpm", "heart_rate_change_bpm")
+                 "heart_rate_bpm", "heart_rate_change_bpm", "qrs_width_ms")
 FEATURE_SETS = {"ecg_measurements": RECORDING_FEATURES, "beats": BEAT_FEATURES}
 _LOCAL_RR_BEATS = 8  # RR intervals in the running median a beat's RR is compared with
 _SIGNAL_FIELD = "inputs.signal"
@@ -67,7 +68,13 @@ def recording_features(recording: Recording) -> FeatureTable:
 
 
 def beat_features(recording: Recording) -> FeatureTable:
-    """One row per beat that has two beats before it and one after (see the module docstring)."""
+    """One row per beat that has two beats before it and one after (see the module docstring).
+
+    ``qrs_width_ms`` is NaN for a beat without a clear QRS complex (a flat or noise-only stretch), with the
+    count and the first such beat's time under ``missing_reasons``.
+    """
+    from ..measure import qrs_durations_ms
+
     peaks = _rhythm_lead_peaks(recording)
     if peaks.size < 4:
         raise InputError(_SIGNAL_FIELD, f"found {peaks.size} heartbeats; per-beat features need at least 4")
@@ -76,9 +83,15 @@ def beat_features(recording: Recording) -> FeatureTable:
     rr, previous_rr, next_rr = rr_ms[beats - 1], rr_ms[beats - 2], rr_ms[beats]
     local_rr = np.array([np.median(rr_ms[max(0, k - _LOCAL_RR_BEATS):k]) for k in beats - 1])
     heart_rate, previous_heart_rate = 60_000.0 / rr, 60_000.0 / previous_rr
+    qrs_width_ms = qrs_durations_ms(recording.signal, recording.fs, peaks[beats])
     rows = np.column_stack([rr, previous_rr, rr / previous_rr, next_rr / rr, rr / local_rr,
-                            heart_rate, heart_rate - previous_heart_rate])
-    return FeatureTable(BEAT_FEATURES, rows, peaks[beats], {})
+                            heart_rate, heart_rate - previous_heart_rate, qrs_width_ms])
+    reasons = {}
+    if np.isnan(qrs_width_ms).any():
+        first_s = peaks[beats][np.isnan(qrs_width_ms)][0] / recording.fs
+        reasons["qrs_width_ms"] = (f"no clear QRS complex at {int(np.isnan(qrs_width_ms).sum())} of "
+                                   f"{qrs_width_ms.size} beats, the first at {first_s:.2f} s")
+    return FeatureTable(BEAT_FEATURES, rows, peaks[beats], reasons)
 
 
 def _rhythm_lead_peaks(recording: Recording) -> np.ndarray:
