@@ -23,6 +23,7 @@ from .errors import InputError
 from .pulse import service as pulse_service
 from .settings import Limits, Settings
 from .signal import Recording, parse_recording
+from .tabular.rows import check_row_list
 
 SIGNAL_TASKS = ("analyze", "features", "quality", "measure", "render")
 TASKS = (*SIGNAL_TASKS, "generate", "predict", "list_models")
@@ -199,7 +200,7 @@ def _parse_generate(item: dict, prefix: str, limits: Limits, settings: Settings)
     image_field = next((key for key in _IMAGE_KEYS if key in item), "")
     image = item.get(image_field) if image_field else None
     if image_field:
-        _check_image_value(image, f"{prefix}.{image_field}", limits)
+        _check_image_value(image, f"{prefix}.{image_field}")
     recording = _parse_signal(item, prefix, limits) if "signal" in item else None
     if "query" in item:
         query = _parse_query(item["query"], f"{prefix}.query", limits)
@@ -214,19 +215,13 @@ def _parse_generate(item: dict, prefix: str, limits: Limits, settings: Settings)
                         history=history, recording=recording)
 
 
-def _check_image_value(value: Any, field: str, limits: Limits) -> None:
+def _check_image_value(value: Any, field: str) -> None:
+    """The image's type only: its size and content are checked by images.load_image, before any model runs."""
     if isinstance(value, str):
-        # base64 is 4/3 of the bytes it encodes; a URL is short. Anything longer cannot fit the byte limit.
-        if len(value) > limits.max_image_bytes * 4 // 3 + 1024:
-            raise InputError(field, f"image exceeds the limit of {limits.max_image_bytes} bytes")
         if not value.strip():
             raise InputError(field, "is empty")
         return
-    if isinstance(value, (bytes, bytearray)):
-        if len(value) > limits.max_image_bytes:
-            raise InputError(field, f"image of {len(value)} bytes exceeds the limit of {limits.max_image_bytes}")
-        return
-    if _is_pil_image(value):
+    if isinstance(value, (bytes, bytearray)) or _is_pil_image(value):
         return
     raise InputError(field, f"expected an https URL, a data URI or base64 text, got {type(value).__name__}")
 
@@ -243,10 +238,7 @@ def _parse_predict(item: dict, prefix: str, limits: Limits) -> PredictTask:
     if row_key is None:
         return PredictTask(model_id=model_id, rows=None, recording=_parse_signal(item, prefix, limits), prefix=prefix)
     rows = item[row_key]
-    if not isinstance(rows, list) or not rows:
-        raise InputError(f"{prefix}.{row_key}", "expected a non-empty list of rows (lists of numbers or objects)")
-    if len(rows) > limits.max_tabular_rows:
-        raise InputError(f"{prefix}.{row_key}", f"{len(rows)} rows exceed the limit of {limits.max_tabular_rows}")
+    check_row_list(rows, f"{prefix}.{row_key}", limits)
     return PredictTask(model_id=model_id, rows=rows, recording=None, prefix=prefix, rows_key=row_key)
 
 

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from .measure.core import validate_signal
+from .measure.core import FLAT_MV, validate_signal
 from .measure.filters import bandpass, highpass, remove_powerline
 from .measure.rpeaks import consensus_beats
 
 GRADES = ("Excellent", "Good", "Acceptable", "Poor", "Unusable")
 _GRADE_FLOORS = (0.9, 0.75, 0.55, 0.3, 0.0)  # lowest score of each grade
-_FLAT_MV = 0.02  # band-passed peak-to-peak below this: no ECG in the lead
 _FLAT_RUN_S = 1.0  # a constant stretch this long is a lead off or a dropout
 # (metric, threshold, penalty, problem): a lead loses ``penalty`` for each threshold its metric exceeds.
 _PENALTIES = (
@@ -64,7 +63,7 @@ def _assess_lead(lead: np.ndarray, fs: float, label) -> dict:
         "flat_fraction": _flat_fraction(lead, fs),
     }
     problems: list[str] = []
-    if metrics["amplitude_mv"] < _FLAT_MV:
+    if metrics["amplitude_mv"] < FLAT_MV:
         problems.append("flat line: lead disconnected or not recorded")
         score = 0.0
     else:

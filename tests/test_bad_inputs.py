@@ -134,3 +134,15 @@ def test_http_bad_inputs_get_400_and_server_keeps_serving(demo_handler):
         assert requests.get(f"{url}/health", timeout=10).json()["status"] == "ok"
         ok = requests.post(url, json={"inputs": signal_item(task="quality")}, timeout=60)
         assert ok.status_code == 200 and ok.json()[0]["task"] == "quality"
+
+
+def test_oversize_images_are_refused_before_any_model_runs(tmp_path):
+    from conftest import make_handler
+
+    handler = make_handler(tmp_path, ECG_MAX_IMAGE_BYTES="1000")
+    big = base64.b64encode(bytes(range(256)) * 8).decode()  # 2048 bytes once decoded
+    for payload, phrase in (({"inputs": {"image": big, "query": "?"}}, "inputs.image: base64 image is larger"),
+                            ({"inputs": {"image": bytes(2048)}}, "inputs.image: image is 2048 bytes")):
+        with pytest.raises(InputError, match=phrase):
+            handler(payload)
+    assert handler.health()["models"]["pulse"]["state"] == "not_loaded"

@@ -27,7 +27,7 @@ from .template import align_beats, beat_window_s, dominant_mask, median_beat
 MEASUREMENT_KEYS = ("heart_rate", "rr_interval", "pr_interval", "p_duration", "qrs_duration", "qt_interval",
                     "qtc_bazett", "qtc_fridericia", "p_axis", "qrs_axis", "t_axis", "rhythm_regular",
                     "beat_count")
-_FLAT_MV = 0.02  # a lead whose band-passed peak-to-peak is below this carries no ECG
+FLAT_MV = 0.02  # a lead whose band-passed peak-to-peak is below this carries no ECG
 _RATE_LIMITS_BPM = (20.0, 300.0)
 _IRREGULAR_STEP_FRACTION = 0.1  # of the median RR: a larger median change between successive RRs is irregular
 _MIN_AXIS_AREA_MV_S = 0.001  # net limb-lead vector below this: the wave has no measurable axis
@@ -55,9 +55,9 @@ def measure(signal, fs: float, lead_names: tuple[str, ...] | list[str] | None = 
     result.update(beat_count=0, windows=0)
     unmeasured: dict[str, str] = {}
     result["unmeasured"] = unmeasured
-    live = np.ptp(bandpass(signal, fs), axis=1) >= _FLAT_MV
+    live = np.ptp(bandpass(signal, fs), axis=1) >= FLAT_MV
     if not live.any():
-        _explain(result, unmeasured, f"the signal is flat (no lead varies by {_FLAT_MV} mV or more)")
+        _explain(result, unmeasured, f"the signal is flat (no lead varies by {FLAT_MV} mV or more)")
         return result
     analysed, rate = to_analysis_rate(signal[live], fs)
     names = tuple(name for name, keep in zip(names, live) if keep) if names else None

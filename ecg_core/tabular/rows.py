@@ -19,6 +19,14 @@ def default_feature_names(count: int) -> tuple[str, ...]:
     return tuple(f"feature_{index}" for index in range(count))
 
 
+def check_row_list(rows: Any, field: str, limits: Limits) -> None:
+    """A non-empty list of at most ``limits.max_tabular_rows`` rows (their contents are checked per model)."""
+    if not isinstance(rows, list) or not rows:
+        raise InputError(field, "expected a non-empty list of rows (lists of numbers or objects)")
+    if len(rows) > limits.max_tabular_rows:
+        raise InputError(field, f"{len(rows)} rows exceed the limit of {limits.max_tabular_rows}")
+
+
 def parse_rows(rows: Any, field: str, limits: Limits,
                feature_names: Sequence[str] | None = None) -> tuple[np.ndarray, tuple[str, ...]]:
     """Rows (lists of numbers, or objects keyed by feature name) → (n_rows × n_features float64, names).
@@ -26,10 +34,7 @@ def parse_rows(rows: Any, field: str, limits: Limits,
     With ``feature_names`` (a fitted model's), rows must match them; without (fitting), the first row
     decides: an object's keys become the names, a list gets ``feature_0``, ``feature_1``, ...
     """
-    if not isinstance(rows, list) or not rows:
-        raise InputError(field, "expected a non-empty list of rows (lists of numbers or objects)")
-    if len(rows) > limits.max_tabular_rows:
-        raise InputError(field, f"{len(rows)} rows exceed the limit of {limits.max_tabular_rows}")
+    check_row_list(rows, field, limits)
     first = rows[0]
     if feature_names is None:
         if isinstance(first, dict):
