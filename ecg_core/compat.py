@@ -12,12 +12,12 @@ from typing import Any, Awaitable, Callable
 
 from fastapi import APIRouter, Body
 
+from .contract import SIGNAL_KEYS
 from .errors import InputError
 
 _EXAMPLE = {"signal": [[0.0] * 2500] * 12, "fs": 500, "lead_names": ["I", "II", "III", "aVR", "aVL", "aVF",
                                                                      "V1", "V2", "V3", "V4", "V5", "V6"],
             "recording_duration": 5.0}
-_SIGNAL_FIELDS = ("signal", "fs", "lead_names", "units", "recording_duration")
 
 
 def build_ecgfm_router(run_handler: Callable[[Any], Awaitable[list[dict]]]) -> APIRouter:
@@ -26,10 +26,10 @@ def build_ecgfm_router(run_handler: Callable[[Any], Awaitable[list[dict]]]) -> A
     async def run(body: Any, task: str, parameters: dict) -> dict:
         if not isinstance(body, dict):
             raise InputError("body", "expected a JSON object with signal, fs, lead_names")
-        inputs = {key: body[key] for key in _SIGNAL_FIELDS if key in body}
-        unknown = sorted(set(body) - set(_SIGNAL_FIELDS))
+        inputs = {key: body[key] for key in SIGNAL_KEYS if key in body}
+        unknown = sorted(set(body) - set(SIGNAL_KEYS))
         if unknown:
-            raise InputError(unknown[0], f"unknown field; accepted fields are {', '.join(_SIGNAL_FIELDS)}")
+            raise InputError(unknown[0], f"unknown field; accepted fields are {', '.join(SIGNAL_KEYS)}")
         (result,) = await run_handler({"inputs": {**inputs, "task": task}, "parameters": parameters})
         return result
 

@@ -30,10 +30,10 @@ TASKS = (*SIGNAL_TASKS, "generate", "predict", "list_models")
 SIGNAL_PARAMETER_NAMES = frozenset({"return_features", "return_segments", "pad_short", "thresholds"})
 DEFAULT_IMAGE_QUERY = "What are the main features in this ECG image?"
 
-_SIGNAL_KEYS = {"signal", "fs", "sampling_rate", "lead_names", "units", "recording_duration"}
+SIGNAL_KEYS = ("signal", "fs", "sampling_rate", "lead_names", "units", "recording_duration")
 _IMAGE_KEYS = ("image", "image_url", "image_base64")
 _ROW_KEYS = ("X", "features")
-_ALLOWED_KEYS = {"task", "query", "history", "model_id", *_SIGNAL_KEYS, *_IMAGE_KEYS, *_ROW_KEYS}
+_ALLOWED_KEYS = {"task", "query", "history", "model_id", *SIGNAL_KEYS, *_IMAGE_KEYS, *_ROW_KEYS}
 _SHAPES = ("inputs.signal (+ fs, lead_names) for signal analysis; inputs.image and/or inputs.query "
            "(or inputs as a plain string) for PULSE-7B; inputs.model_id with inputs.X or inputs.features "
            "for a tabular model; inputs.task = 'list_models'; or a list of these for a batch")

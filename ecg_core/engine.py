@@ -6,6 +6,7 @@ ECG-FM together), labels demo output, adds the optional Turkish commentary, and 
 
 from __future__ import annotations
 
+import functools
 import platform
 from importlib import metadata
 from typing import Any
@@ -110,6 +111,7 @@ class Engine:
         }
 
 
+@functools.cache  # fixed for the life of the process; health is polled often
 def _versions() -> dict:
     versions = {"ecg_core": __version__, "python": platform.python_version()}
     for package in ("torch", "transformers", "scikit-learn", "numpy", "neurokit2"):
