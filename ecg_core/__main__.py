@@ -1,4 +1,5 @@
-"""Command line: ``python -m ecg_core serve [--demo] [--host H] [--port P] [--token-env]``.
+"""Command line: ``python -m ecg_core serve [--demo] [--host H] [--port P] [--token-env]`` and
+``python -m ecg_core batch INPUT... --out results.parquet`` (batch scoring on Ray Data, see README).
 
 Model-specific tools have their own entry points: ``python -m ecg_core.ecgfm convert ...`` and
 ``python -m ecg_core.tabular fit|predict|list|remove|evaluate ...``.
@@ -12,6 +13,8 @@ import os
 import sys
 from pathlib import Path
 
+from .batch import cli as batch_cli
+
 REPO_DIR = Path(__file__).resolve().parents[1]
 
 
@@ -24,9 +27,12 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--demo", action="store_true", help="use built-in demo weights (same as ECG_DEMO=1)")
     serve.add_argument("--preload", action="store_true", help="load every model at start-up (ECG_PRELOAD=1)")
     serve.add_argument("--repo-dir", default=str(REPO_DIR), help="the model repository directory")
+    batch_cli.add_parser(commands, REPO_DIR)
     args = parser.parse_args(argv)
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if args.command == "batch":
+        return batch_cli.run(args)
     if args.demo:
         os.environ["ECG_DEMO"] = "1"
     if args.preload:

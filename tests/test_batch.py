@@ -1,0 +1,230 @@
+"""Batch scoring on Ray Data (`python -m ecg_core batch`): rows equal the endpoint's results for the same
+recordings, bad inputs become error rows, --resume skips what is done, the Parquet schema is fixed and documented.
+
+One local Ray with 2 CPUs for the module (its start-up is slow); shared LUDB records, demo weights, fp32.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("ray", reason="batch scoring needs requirements-batch.txt")
+pa = pytest.importorskip("pyarrow")
+import pyarrow.parquet as pq  # noqa: E402
+import wfdb  # noqa: E402
+
+from conftest import ROOT, fixture_path, make_handler  # noqa: E402
+from ecg_core.__main__ import main  # noqa: E402
+from ecg_core.batch import output, pipeline, schema  # noqa: E402
+from ecg_core.ecgfm.demo import DEMO_CONFIG  # noqa: E402
+from ecg_core.ecgfm.labels import MIMIC_IV_ECG_LABELS  # noqa: E402
+from ecg_core.measure import MEASUREMENT_KEYS  # noqa: E402
+
+RECORDS = ("2", "10", "24", "40", "56")  # LUDB records: sinus rhythms, a block, varied axes
+DEMO_ENV = {"ECG_DEMO": "1", "ECG_DTYPE": "float32"}
+
+
+@pytest.fixture(scope="module")
+def ray_cluster():
+    import ray
+
+    assert pipeline.start_ray(num_cpus=2)
+    yield
+    ray.shutdown()
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory):
+    return tmp_path_factory.mktemp("batch")
+
+
+@pytest.fixture(scope="module")
+def demo_env(workdir):
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in {**DEMO_ENV, "ECG_CACHE_DIR": str(workdir / "cache")}.items():
+            patch.setenv(name, value)
+        yield
+
+
+@pytest.fixture(scope="module")
+def handler(workdir):
+    return make_handler(workdir, **DEMO_ENV)
+
+
+@pytest.fixture(scope="module")
+def ecg_folder(workdir) -> Path:
+    """LUDB records (linked in place, not copied) and damaged or unusable records beside them."""
+    ludb = fixture_path("ludb")
+    folder = workdir / "ecgs"
+    folder.mkdir()
+    for name in RECORDS:
+        for suffix in (".hea", ".dat"):
+            (folder / f"{name}{suffix}").symlink_to(ludb / f"{name}{suffix}")
+    (folder / "garbage.hea").write_text("this is not a WFDB header\n")
+    (folder / "no_data").mkdir()
+    (folder / "no_data" / "10.hea").symlink_to(ludb / "10.hea")  # its .dat is missing
+    (folder / "truncated").mkdir()
+    (folder / "truncated" / "10.hea").symlink_to(ludb / "10.hea")
+    (folder / "truncated" / "10.dat").write_bytes((ludb / "10.dat").read_bytes()[:3000])
+    real = wfdb.rdrecord(str(ludb / "12"))
+    # 3 s passes the endpoint's 2.5 s minimum but not ECG-FM's 5 s: refused in the scoring actor, not the parser
+    wfdb.wrsamp("three_seconds", fs=real.fs, units=real.units, sig_name=real.sig_name,
+                p_signal=real.p_signal[:1500], fmt=["16"] * 12, write_dir=str(folder))
+    wfdb.wrsamp("one_second", fs=real.fs, units=real.units, sig_name=real.sig_name,
+                p_signal=real.p_signal[:500], fmt=["16"] * 12, write_dir=str(folder))
+    return folder
+
+
+EXPECTED_ERRORS = {  # source → what its status must say
+    "garbage.hea": "file: unreadable",
+    "no_data/10.hea": "file: unreadable: FileNotFoundError",
+    "truncated/10.hea": "file: unreadable",
+    "three_seconds.hea": "ECG-FM needs at least 5 s",
+    "one_second.hea": "file.signal: recording too short",
+}
+
+
+def read_rows(out: Path) -> dict[str, dict]:
+    rows = pq.read_table(out).to_pylist()
+    sources = [row["source"] for row in rows]
+    assert len(sources) == len(set(sources)), "a source was scored twice"
+    return {row["source"]: row for row in rows}
+
+
+def endpoint_result(handler, record_path: Path, **parameters) -> dict:
+    record = wfdb.rdrecord(str(record_path.with_suffix("")))
+    inputs = {"signal": record.p_signal.T.tolist(), "fs": record.fs, "lead_names": record.sig_name,
+              "units": record.units[0], "task": parameters.pop("task", "analyze")}
+    return handler({"inputs": inputs, "parameters": parameters})[0]
+
+
+def assert_row_matches(row: dict, result: dict) -> None:
+    assert row["status"] == "ok" and row["task"] == result["task"] and row["weights"] == result["weights"] == "demo"
+    assert row["fs"] == result["recording"]["fs"] and row["lead_names"] == result["recording"]["lead_names"]
+    labels = {label["name"]: label for label in result.get("labels", ())}
+    for label, column in schema.PROBABILITY_COLUMNS.items():
+        if labels:
+            assert row[column] == pytest.approx(labels[label]["probability"], abs=1e-5), label
+        else:
+            assert row[column] is None
+    assert row["findings"] == result.get("findings")
+    clinical = result.get("clinical_analysis")
+    measurements = result.get("measurements") or clinical["physiological_parameters"]
+    for key in MEASUREMENT_KEYS:
+        assert row[key] == measurements[key], key
+    assert json.loads(row["unmeasured_json"]) == measurements["unmeasured"]
+    assert json.loads(row["clinical_json"]) == clinical
+    assert (row["quality_grade"], row["quality_score"]) == (result["signal_quality"]["grade"],
+                                                            result["signal_quality"]["score"])
+    if "features" in result:
+        assert row["embedding"] == pytest.approx(np.float32(result["features"]).tolist(), abs=1e-5)
+
+
+@pytest.fixture(scope="module")
+def folder_run(ray_cluster, demo_env, ecg_folder, workdir):
+    out = workdir / "folder.parquet"
+    code = main(["batch", str(ecg_folder), "--out", str(out), "--features", "--batch-size", "3"])
+    return code, out
+
+
+def test_every_row_equals_the_endpoint_result_for_the_same_record(folder_run, handler, ecg_folder):
+    code, out = folder_run
+    assert code == 0
+    rows = read_rows(out)
+    assert set(rows) == {str(ecg_folder / f"{name}.hea") for name in RECORDS} | \
+        {str(ecg_folder / source) for source in EXPECTED_ERRORS}
+    for name in RECORDS:
+        path = ecg_folder / f"{name}.hea"
+        row = rows[str(path)]
+        assert row["format"] == "wfdb" and len(row["embedding"]) == DEMO_CONFIG.embed_dim
+        assert_row_matches(row, endpoint_result(handler, path, return_features=True))
+
+
+def test_bad_records_are_error_rows_and_the_run_goes_on(folder_run, ecg_folder):
+    rows = read_rows(folder_run[1])
+    for source, message in EXPECTED_ERRORS.items():
+        row = rows[str(ecg_folder / source)]
+        assert message in row["status"], (source, row["status"])
+        assert row["prob_sinus_rhythm"] is None and row["heart_rate"] is None and row["embedding"] is None
+    summary = output.summarize(output.parquet_files(folder_run[1]), 1.0, 0)
+    assert (summary["recordings"], summary["ok"], summary["failed"]) == (len(rows), len(RECORDS),
+                                                                         len(EXPECTED_ERRORS))
+    assert sum(summary["failures_by_reason"].values()) == len(EXPECTED_ERRORS)
+
+
+def test_schema_is_fixed_and_documented(folder_run):
+    expected = schema.output_schema(DEMO_CONFIG.embed_dim)
+    files = sorted(output.parquet_files(folder_run[1]))
+    assert len(files) > 1  # one file per batch of 3: what a killed run keeps
+    for path in files:  # batches of errors only included: same columns, same types
+        assert pq.read_schema(path).remove_metadata() == expected
+    assert [schema.PROBABILITY_COLUMNS[label] for label in MIMIC_IV_ECG_LABELS] == \
+        [name for name in expected.names if name.startswith("prob_")]
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("### Output columns", 1)[1].split("\n## ", 1)[0]
+    documented = re.findall(r"^\| `([a-z0-9_<>]+)`", section, flags=re.MULTILINE)
+    expanded = [name for item in documented for name in (
+        schema.PROBABILITY_COLUMNS.values() if item == "prob_<label>" else
+        [f"cart_{key}" for key in schema.CART_KEYS] if item == "cart_<measurement>" else
+        MEASUREMENT_KEYS if item == "<measurement>" else [item])]
+    assert expanded == expected.names
+
+
+def test_resume_skips_what_is_done_and_redoes_torn_files(ray_cluster, demo_env, ecg_folder, workdir, capsys):
+    out = workdir / "resumed.parquet"
+    first = [str(ecg_folder / f"{name}.hea") for name in RECORDS[:2]]
+    assert main(["batch", *first, "--out", str(out)]) == 0
+    kept = output.parquet_files(out)
+    kept_rows = read_rows(out)
+    torn = out / "torn-by-a-killed-run.parquet"
+    torn.write_bytes(next(iter(kept)).read_bytes()[:200])  # a file cut off mid-write
+    assert main(["batch", str(ecg_folder), "--out", str(out)]) == 2  # without --resume: refused, nothing run
+    assert "add --resume" in capsys.readouterr().err
+
+    assert main(["batch", str(ecg_folder), "--out", str(out), "--resume"]) == 0
+    assert not torn.exists()
+    rows = read_rows(out)  # every source exactly once
+    assert len(rows) == len(RECORDS) + len(EXPECTED_ERRORS)
+    assert kept <= output.parquet_files(out) and all(rows[source] == kept_rows[source] for source in kept_rows)
+    summary = capsys.readouterr().out
+    assert f"{len(rows) - len(first)} recordings scored" in summary and f"{len(first)} already in" in summary
+
+    files = output.parquet_files(out)
+    assert main(["batch", str(ecg_folder), "--out", str(out), "--resume"]) == 0
+    assert output.parquet_files(out) == files and "0 recordings scored" in capsys.readouterr().out
+
+
+def ludb_table(records) -> dict[str, list]:
+    """LUDB records as table columns: one row per recording, samples × leads as WFDB stores them."""
+    columns: dict[str, list] = {"id": [], "signal": [], "fs": []}
+    for name in records:
+        record = wfdb.rdrecord(str(fixture_path("ludb") / name))
+        columns["id"].append(f"ludb-{name}")
+        columns["signal"].append(record.p_signal.tolist())
+        columns["fs"].append(float(record.fs))
+    return columns
+
+
+def test_parquet_tables_and_hf_datasets_give_the_endpoint_results(ray_cluster, demo_env, handler, workdir):
+    datasets = pytest.importorskip("datasets")
+    leads = ",".join(wfdb.rdrecord(str(fixture_path("ludb") / RECORDS[0])).sig_name)
+    table = ludb_table(RECORDS[:2])
+    table["id"].append("too-slow")
+    table["signal"].append(table["signal"][0])
+    table["fs"].append(50.0)  # below the endpoint's 100 Hz minimum
+    pq.write_table(pa.table(table), workdir / "ludb.parquet")
+    datasets.Dataset.from_dict(ludb_table(RECORDS[2:4])).save_to_disk(str(workdir / "ludb_hf"))
+    out = workdir / "tables.parquet"
+    assert main(["batch", str(workdir / "ludb.parquet"), str(workdir / "ludb_hf"), "--out", str(out),
+                 "--lead-names", leads, "--units", "mV", "--task", "measure"]) == 0
+    rows = read_rows(out)
+    assert rows["too-slow"]["status"] == "row.fs: 50 Hz is outside the supported range 100-2000 Hz"
+    for name, fmt in zip(RECORDS[:4], ("parquet", "parquet", "hf_dataset", "hf_dataset")):
+        row = rows[f"ludb-{name}"]
+        assert row["format"] == fmt
+        assert_row_matches(row, endpoint_result(handler, fixture_path("ludb", f"{name}.hea"), task="measure"))
