@@ -19,7 +19,7 @@ from .axes import LIMB_LEAD_VECTORS, frontal_axis_deg
 from .delineate import Boundaries, delineate
 from .filters import bandpass, isoelectric_baseline, remove_powerline, to_analysis_rate
 from .rpeaks import consensus_beats
-from .template import MedianBeat, align_beats, beat_window_s, dominant_mask, median_beat
+from .template import MedianBeat, align_to_template, beat_window_s, median_beat
 
 # Result keys and units: heart_rate (bpm, mean ventricular rate), rr_interval, pr_interval, p_duration,
 # qrs_duration, qt_interval, qtc_bazett, qtc_fridericia (ms), p_axis, qrs_axis, t_axis (degrees,
@@ -101,8 +101,8 @@ def analyse(signal, fs: float, lead_names: tuple[str, ...] | list[str] | None = 
     else:
         unmeasured["rhythm_regular"] = "fewer than 4 beats: too few to judge regularity"
     filtered = bandpass(remove_powerline(analysed, rate), rate)
-    fiducials = align_beats(filtered, rate, beats)
-    per_window = [_measure_window(filtered, rate, names, fiducials, start, stop)
+    fiducials, dominant = align_to_template(filtered, rate, beats)
+    per_window = [_measure_window(filtered, rate, names, fiducials, dominant, start, stop)
                   for start, stop in _windows(filtered.shape[1], rate)]
     measured = [values for values, _, _ in per_window if values is not None]
     result["windows"] = len(measured)
@@ -147,17 +147,18 @@ def _combine(key: str, values: list) -> float:
 
 
 def _measure_window(filtered: np.ndarray, rate: float, names: tuple[str, ...] | None, fiducials: np.ndarray,
-                    start: int, stop: int) -> tuple[dict | None, dict[str, str], MedianBeatView | None]:
+                    dominant: np.ndarray, start: int, stop: int) -> tuple[dict | None, dict[str, str], MedianBeatView | None]:
     """({key: value or None for `WAVE_KEYS`}, {key: reason}, the median beat) from the median beat of the
     beats whose fiducial lies in [start, stop); values and beat are None when no median beat was built."""
-    inside = fiducials[(fiducials >= start) & (fiducials < stop)]
+    in_window = (fiducials >= start) & (fiducials < stop)
+    inside = fiducials[in_window]
     if inside.size < 2:
         return None, {key: "fewer than 2 beats in a window: no median beat" for key in WAVE_KEYS}, None
     # the beats' own stretch of signal, with room for the first and last beat's waves
     pad = int(_WINDOW_PAD_S * rate)
     first, last = max(0, start - pad), min(filtered.shape[1], stop + pad)
     segment, inside = filtered[:, first:last], inside - first
-    dominant = inside[dominant_mask(segment, rate, inside)]
+    dominant = inside[dominant[in_window]]
     mean_rr_s = float(np.mean(np.diff(inside))) / rate
     median_rr_s = float(np.median(np.diff(inside))) / rate
     window_s = beat_window_s(median_rr_s)
