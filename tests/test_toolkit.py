@@ -37,6 +37,8 @@ IMAGE_PINS = (
 BUNDLE_FILES = ("handler.py", "utils.py", "requirements.txt", "generation_config.json", "test_requests.json",
                 "ecg_core")
 STARTUP_TIMEOUT_S = 300
+# The first test builds the environment on a fresh machine (downloads included): more than pytest.ini's 600 s.
+pytestmark = pytest.mark.timeout(1800)
 
 
 @pytest.fixture(scope="module")

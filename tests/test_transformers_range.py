@@ -25,6 +25,7 @@ ENDS = {
 }
 
 
+@pytest.mark.timeout(1800)  # building the environment on a fresh machine, then the tests
 @pytest.mark.parametrize("end", ENDS)
 def test_handler_tests_pass_under(end):
     venv = cached_venv(end, [["install", *ENDS[end]]], system_site_packages=True)
