@@ -8,8 +8,10 @@ the declared size of each member, so a directory that lies about sizes cannot ma
 from __future__ import annotations
 
 import io
+import lzma
 import tempfile
 import zipfile
+import zlib
 from pathlib import Path, PurePosixPath
 
 import wfdb
@@ -67,7 +69,8 @@ def _extract(archive: zipfile.ZipFile, info: zipfile.ZipInfo, folder: Path, fiel
     try:
         with archive.open(info) as source:
             content = source.read(info.file_size + 1)
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError, RuntimeError):
+    except (zipfile.BadZipFile, zlib.error, lzma.LZMAError, OSError, EOFError, ValueError, NotImplementedError,
+            RuntimeError):  # RuntimeError: a member needs a password
         raise InputError(field, "zip: truncated or corrupt member data") from None
     if len(content) > info.file_size:
         raise InputError(field, "zip: a member is larger than the archive declares")
