@@ -5,6 +5,7 @@
 request runs through the handler at a time. Errors: 400 for client input, 401/403 for a missing/wrong
 bearer token, 413 for an oversize body, 503 for a model that is not configured, 500 (message only, no
 stack trace) for a failure inside a model.
+ECG files also come in as a raw body with the format's content type or as a multipart upload (uploads.py).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from . import uploads
 from .compat import build_ecgfm_router
 from .errors import InputError, ModelNotConfigured
 from .tabular.routes import build_router as build_tabular_router
@@ -60,8 +62,11 @@ def create_app(handler) -> FastAPI:
             data: Any = {"inputs": {"image": body}}
         elif content_type in ("application/json", "text/json", ""):
             data = parse_json_body(body)
+        elif uploads.is_upload(content_type):
+            data = await uploads.upload_payload(request, body, content_type, settings.limits)
         else:
-            raise InputError("Content-Type", f"unsupported {content_type!r}; send application/json or image/*")
+            raise InputError("Content-Type", f"unsupported {content_type!r}; send application/json, image/*, "
+                             "an ECG file's type (application/dicom, application/xml, ...) or multipart/form-data")
         return ORJSONResponse(await run_handler(data))
 
     install_error_handlers(app)
