@@ -31,7 +31,8 @@ from .tabular.rows import check_row_list
 
 SIGNAL_TASKS = ("analyze", "features", "quality", "measure", "render")
 TASKS = (*SIGNAL_TASKS, "generate", "predict", "list_models")
-SIGNAL_PARAMETER_NAMES = frozenset({"return_features", "return_segments", "pad_short", "thresholds"})
+SIGNAL_PARAMETER_NAMES = frozenset({"return_features", "return_segments", "pad_short", "thresholds",
+                                    "return_median_beat"})
 DEFAULT_IMAGE_QUERY = "What are the main features in this ECG image?"
 
 SIGNAL_KEYS = ("signal", "fs", "sampling_rate", "lead_names", "units", "recording_duration")
@@ -82,6 +83,7 @@ class SignalOptions:
     return_features: bool = False
     return_segments: bool = False
     pad_short: bool = False
+    return_median_beat: bool = False  # analyze/measure results carry the median beat with its boundaries
     thresholds: float | dict[str, float] | None = None
 
 
@@ -253,7 +255,7 @@ def _parse_predict(item: dict, prefix: str, limits: Limits, source: EcgFile | No
 
 def _parse_signal_options(parameters: dict) -> SignalOptions:
     flags = {}
-    for name in ("return_features", "return_segments", "pad_short"):
+    for name in ("return_features", "return_segments", "pad_short", "return_median_beat"):
         value = parameters.get(name, False)
         if not isinstance(value, bool):
             raise InputError(f"parameters.{name}", f"expected true or false, got {value!r}"[:120])
