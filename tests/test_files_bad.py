@@ -71,6 +71,13 @@ def test_unsupported_zip_compression():
     assert "zip: unsupported compression (method 99)" in refusal(bytes(data))
 
 
+def test_zip_needing_a_newer_version_to_extract():
+    data = bytearray(wfdb_zip("ludb", "10"))
+    directory = data.find(b"PK\x01\x02")
+    data[directory + 6: directory + 8] = (84).to_bytes(2, "little")  # "version needed to extract": 8.4
+    assert refusal(bytes(data)) == "inputs.file: zip: unsupported archive (zip file version 8.4)"
+
+
 def test_zip_member_checks_before_extraction():
     assert "leaves the archive" in refusal(zipped({"../r.hea": b"r 1 500 10\n", "r.dat": bytes(20)}))
     small = Limits(max_decompressed_bytes=10_000)
@@ -137,3 +144,20 @@ def test_fuzzed_fixtures_give_input_errors_only():
                 assert str(error).startswith(("inputs.file:", "inputs.format:", "inputs.fs:")), (label, error)
             slowest = max(slowest, time.perf_counter() - started)
     assert slowest < 5.0  # no variant hangs the parser (the whole test is bounded by pytest-timeout too)
+
+
+def test_fuzzed_files_through_the_handler_never_fail_otherwise(demo_handler):
+    """Bit-flipped files that still decode go on to measurement: that too must end in a result or an InputError."""
+    from ecg_files import b64
+
+    rng = random.Random(5)
+    for name, data in all_file_bytes().items():
+        for _ in range(2):
+            flipped = bytearray(data)
+            for _ in range(rng.choice((1, 8))):
+                flipped[rng.randrange(len(flipped))] ^= 1 << rng.randrange(8)
+            try:
+                [result] = demo_handler({"inputs": {"file": b64(bytes(flipped)), "task": "measure"}})
+                assert result["recording"]["format"] in ACCEPTED_FORMATS
+            except InputError:
+                pass

@@ -27,8 +27,10 @@ _COMPRESSIONS = {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zi
 def read_wfdb_zip(data: bytes, field: str, limits: Limits) -> EcgFile:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, ValueError, OSError):
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError):
         raise InputError(field, "zip: truncated or corrupt archive") from None
+    except NotImplementedError as error:  # e.g. "zip file version 8.4": a newer or damaged directory
+        raise InputError(field, f"zip: unsupported archive ({str(error)[:40]})") from None
     with archive, tempfile.TemporaryDirectory(prefix="ecg_wfdb_") as folder:
         members = _checked_members(archive, field, limits)
         headers = [info for info in members if info.filename.lower().endswith(".hea")]
