@@ -17,7 +17,7 @@ import numpy as np
 from ..errors import InputError
 from .axes import LIMB_LEAD_VECTORS, frontal_axis_deg
 from .delineate import Boundaries, delineate
-from .filters import bandpass, isoelectric_baseline, remove_powerline, to_analysis_rate
+from .filters import bandpass, isoelectric_baseline, measurement_filter, to_analysis_rate
 from .rpeaks import consensus_beats
 from .template import MedianBeat, align_to_template, beat_window_s, median_beat
 
@@ -100,7 +100,7 @@ def analyse(signal, fs: float, lead_names: tuple[str, ...] | list[str] | None = 
         result["rhythm_regular"] = rhythm_is_regular(rr_s)
     else:
         unmeasured["rhythm_regular"] = "fewer than 4 beats: too few to judge regularity"
-    filtered = bandpass(remove_powerline(analysed, rate), rate)
+    filtered = measurement_filter(analysed, rate)
     fiducials, dominant = align_to_template(filtered, rate, beats)
     per_window = [_measure_window(filtered, rate, names, fiducials, dominant, start, stop)
                   for start, stop in _windows(filtered.shape[1], rate)]
