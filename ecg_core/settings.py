@@ -42,6 +42,10 @@ class Limits:
     image_fetch_timeout_s: float = 10.0
     max_tabular_rows: int = 10_000
     max_tabular_features: int = 4096
+    max_file_bytes: int = 32 * 1024 * 1024  # one ECG file, after base64 decoding; checked before parsing
+    max_decompressed_bytes: int = 128 * 1024 * 1024  # a zip's members together, from its directory, before extraction
+    max_archive_members: int = 16
+    max_file_amplitude_mv: float = 50.0  # a lead spanning more than this has a calibration that makes no sense
 
 
 @dataclass(frozen=True)
@@ -64,6 +68,7 @@ class Settings:
     deepseek_model: str = DEFAULT_DEEPSEEK_MODEL
     endpoint_token: str = field(default="", repr=False)
     allow_private_image_urls: bool = False  # only for tests / trusted networks
+    cors_origins: tuple[str, ...] = ()  # local server: origins whose browser pages may call it ("*": any)
     limits: Limits = Limits()
 
     @classmethod
@@ -102,6 +107,8 @@ class Settings:
             endpoint_token=text("ENDPOINT_TOKEN"),
             allow_private_image_urls=_parse_bool(
                 "ECG_ALLOW_PRIVATE_IMAGE_URLS", text("ECG_ALLOW_PRIVATE_IMAGE_URLS", "0")),
+            cors_origins=tuple(origin.strip().rstrip("/") for origin in text("ECG_CORS_ORIGINS").split(",")
+                               if origin.strip()),
             limits=limits,
         ).validated()
 
@@ -112,6 +119,10 @@ class Settings:
             raise InputError("ECG_DTYPE", f"expected auto, float32, float16 or bfloat16, got {self.dtype!r}")
         if self.pulse_quantization not in {"", "8bit", "4bit"}:
             raise InputError("PULSE_QUANTIZATION", f"expected 8bit or 4bit, got {self.pulse_quantization!r}")
+        for origin in self.cors_origins:
+            if origin != "*" and not origin.startswith(("http://", "https://")):
+                raise InputError("ECG_CORS_ORIGINS", f"expected '*' or http(s) origins separated by commas, "
+                                 f"got {origin!r}")
         return self
 
     def replace(self, **changes) -> "Settings":

@@ -1,7 +1,8 @@
 """Batch scoring on Ray Data (`python -m ecg_core batch`): rows equal the endpoint's results for the same
 recordings, bad inputs become error rows, --resume skips what is done, the Parquet schema is fixed and documented.
 
-One local Ray with 2 CPUs for the module (its start-up is slow); shared LUDB records, demo weights, fp32.
+One local Ray with 2 CPUs for the module (its start-up is slow); the shared LUDB records and cart files, files of
+every other format written from them, damaged files; demo weights, fp32.
 """
 
 from __future__ import annotations
@@ -19,11 +20,15 @@ import pyarrow.parquet as pq  # noqa: E402
 import wfdb  # noqa: E402
 
 from conftest import ROOT, fixture_path, make_handler  # noqa: E402
+from ecg_files import CART_FILES, b64, dicom_bytes, wfdb_zip  # noqa: E402
+from test_files_edf_csv import _table, edf_bytes  # noqa: E402
 from ecg_core.__main__ import main  # noqa: E402
 from ecg_core.batch import output, pipeline, schema  # noqa: E402
 from ecg_core.ecgfm.demo import DEMO_CONFIG  # noqa: E402
 from ecg_core.ecgfm.labels import MIMIC_IV_ECG_LABELS  # noqa: E402
+from ecg_core.files import ACCEPTED_FORMATS, read_ecg_file  # noqa: E402
 from ecg_core.measure import MEASUREMENT_KEYS  # noqa: E402
+from ecg_core.settings import Limits  # noqa: E402
 
 RECORDS = ("2", "10", "24", "40", "56")  # LUDB records: sinus rhythms, a block, varied axes
 DEMO_ENV = {"ECG_DEMO": "1", "ECG_DTYPE": "float32"}
@@ -58,35 +63,57 @@ def handler(workdir):
 
 @pytest.fixture(scope="module")
 def ecg_folder(workdir) -> Path:
-    """LUDB records (linked in place, not copied) and damaged or unusable records beside them."""
+    """Every file format the endpoint reads (the shared files linked in place, not copied), and damaged or
+    unusable files beside them."""
     ludb = fixture_path("ludb")
     folder = workdir / "ecgs"
     folder.mkdir()
     for name in RECORDS:
         for suffix in (".hea", ".dat"):
             (folder / f"{name}{suffix}").symlink_to(ludb / f"{name}{suffix}")
+    for name, parts, _, _ in CART_FILES:
+        (folder / f"{name}{Path(parts[-1]).suffix}").symlink_to(fixture_path(*parts))
+    (folder / "dicom.dcm").write_bytes(dicom_bytes())
+    reference = read_ecg_file(dicom_bytes(), limits=Limits()).recording
+    (folder / "edf.edf").write_bytes(edf_bytes(reference))
+    (folder / "csv.csv").write_bytes(_table(reference, ",", "time"))
+
     (folder / "garbage.hea").write_text("this is not a WFDB header\n")
     (folder / "no_data").mkdir()
     (folder / "no_data" / "10.hea").symlink_to(ludb / "10.hea")  # its .dat is missing
     (folder / "truncated").mkdir()
     (folder / "truncated" / "10.hea").symlink_to(ludb / "10.hea")
     (folder / "truncated" / "10.dat").write_bytes((ludb / "10.dat").read_bytes()[:3000])
+    philips = fixture_path("formats", "philips", "pagewriter_tc_sinus.xml").read_bytes()
+    (folder / "cut_philips.xml").write_bytes(philips[:len(philips) // 2])
+    (folder / "noise.dcm").write_bytes(np.random.default_rng(0).bytes(4096))
+    (folder / "empty.scp").write_bytes(b"")
     real = wfdb.rdrecord(str(ludb / "12"))
     # 3 s passes the endpoint's 2.5 s minimum but not ECG-FM's 5 s: refused in the scoring actor, not the parser
-    wfdb.wrsamp("three_seconds", fs=real.fs, units=real.units, sig_name=real.sig_name,
-                p_signal=real.p_signal[:1500], fmt=["16"] * 12, write_dir=str(folder))
-    wfdb.wrsamp("one_second", fs=real.fs, units=real.units, sig_name=real.sig_name,
-                p_signal=real.p_signal[:500], fmt=["16"] * 12, write_dir=str(folder))
+    for name, samples in (("three_seconds", 1500), ("one_second", 500)):
+        wfdb.wrsamp(name, fs=real.fs, units=real.units, sig_name=real.sig_name, p_signal=real.p_signal[:samples],
+                    fmt=["16"] * 12, write_dir=str(folder))
     return folder
 
 
+def file_request_bytes(path: Path) -> bytes:
+    """The file as a client sends it in inputs.file (a WFDB record: its .hea and .dat zipped)."""
+    return wfdb_zip("ludb", path.stem) if path.suffix == ".hea" else path.read_bytes()
+
+
 EXPECTED_ERRORS = {  # source → what its status must say
-    "garbage.hea": "file: unreadable",
-    "no_data/10.hea": "file: unreadable: FileNotFoundError",
-    "truncated/10.hea": "file: unreadable",
+    "garbage.hea": "file: wfdb:",
+    "no_data/10.hea": "file: wfdb:",
+    "truncated/10.hea": "file: wfdb:",
+    "cut_philips.xml": "file: philips:",
+    "noise.dcm": "file: unknown format",
+    "empty.scp": "file: the file is empty",
     "three_seconds.hea": "ECG-FM needs at least 5 s",
-    "one_second.hea": "file.signal: recording too short",
+    "one_second.hea": "recording too short",
 }
+OK_FILES = [f"{name}.hea" for name in RECORDS] + [f"{name}{Path(parts[-1]).suffix}"
+                                                  for name, parts, _, _ in CART_FILES] + \
+    ["dicom.dcm", "edf.edf", "csv.csv"]
 
 
 def read_rows(out: Path) -> dict[str, dict]:
@@ -96,11 +123,15 @@ def read_rows(out: Path) -> dict[str, dict]:
     return {row["source"]: row for row in rows}
 
 
-def endpoint_result(handler, record_path: Path, **parameters) -> dict:
+def endpoint_result(handler, inputs: dict, **parameters) -> dict:
+    return handler({"inputs": {"task": parameters.pop("task", "analyze"), **inputs}, "parameters": parameters})[0]
+
+
+def signal_inputs(record_path: Path) -> dict:
+    """A WFDB record as inputs.signal, the way a client holding the table's values sends it."""
     record = wfdb.rdrecord(str(record_path.with_suffix("")))
-    inputs = {"signal": record.p_signal.T.tolist(), "fs": record.fs, "lead_names": record.sig_name,
-              "units": record.units[0], "task": parameters.pop("task", "analyze")}
-    return handler({"inputs": inputs, "parameters": parameters})[0]
+    return {"signal": record.p_signal.T.tolist(), "fs": record.fs, "lead_names": record.sig_name,
+            "units": record.units[0]}
 
 
 def assert_row_matches(row: dict, result: dict) -> None:
@@ -119,8 +150,14 @@ def assert_row_matches(row: dict, result: dict) -> None:
         assert row[key] == measurements[key], key
     assert json.loads(row["unmeasured_json"]) == measurements["unmeasured"]
     assert json.loads(row["clinical_json"]) == clinical
+    assert json.loads(row["urgent_findings_json"]) == clinical["urgent_findings"]
     assert (row["quality_grade"], row["quality_score"]) == (result["signal_quality"]["grade"],
                                                             result["signal_quality"]["score"])
+    cart = result.get("cart_measurements") or {}
+    assert {key: row[f"cart_{key}"] for key in schema.CART_KEYS if row[f"cart_{key}"] is not None} == \
+        {key: value for key, value in cart.items() if value is not None}
+    assert row["cart_statements"] == result.get("cart_statements")
+    assert json.loads(row["measurement_vs_cart_json"] or "null") == result.get("measurement_vs_cart")
     if "features" in result:
         assert row["embedding"] == pytest.approx(np.float32(result["features"]).tolist(), abs=1e-5)
 
@@ -136,13 +173,17 @@ def test_every_row_equals_the_endpoint_result_for_the_same_record(folder_run, ha
     code, out = folder_run
     assert code == 0
     rows = read_rows(out)
-    assert set(rows) == {str(ecg_folder / f"{name}.hea") for name in RECORDS} | \
-        {str(ecg_folder / source) for source in EXPECTED_ERRORS}
-    for name in RECORDS:
-        path = ecg_folder / f"{name}.hea"
+    assert set(rows) == {str(ecg_folder / source) for source in [*OK_FILES, *EXPECTED_ERRORS]}
+    formats = set()
+    for name in OK_FILES:
+        path = ecg_folder / name
         row = rows[str(path)]
-        assert row["format"] == "wfdb" and len(row["embedding"]) == DEMO_CONFIG.embed_dim
-        assert_row_matches(row, endpoint_result(handler, path, return_features=True))
+        result = endpoint_result(handler, {"file": b64(file_request_bytes(path))}, return_features=True)
+        assert row["format"] == result["recording"]["format"] and len(row["embedding"]) == DEMO_CONFIG.embed_dim
+        assert_row_matches(row, result)
+        formats.add(row["format"])
+    assert formats == set(ACCEPTED_FORMATS)
+    assert any(row["cart_qrs_duration"] is not None for row in rows.values())
 
 
 def test_bad_records_are_error_rows_and_the_run_goes_on(folder_run, ecg_folder):
@@ -152,7 +193,7 @@ def test_bad_records_are_error_rows_and_the_run_goes_on(folder_run, ecg_folder):
         assert message in row["status"], (source, row["status"])
         assert row["prob_sinus_rhythm"] is None and row["heart_rate"] is None and row["embedding"] is None
     summary = output.summarize(output.parquet_files(folder_run[1]), 1.0, 0)
-    assert (summary["recordings"], summary["ok"], summary["failed"]) == (len(rows), len(RECORDS),
+    assert (summary["recordings"], summary["ok"], summary["failed"]) == (len(rows), len(OK_FILES),
                                                                          len(EXPECTED_ERRORS))
     assert sum(summary["failures_by_reason"].values()) == len(EXPECTED_ERRORS)
 
@@ -189,7 +230,7 @@ def test_resume_skips_what_is_done_and_redoes_torn_files(ray_cluster, demo_env, 
     assert main(["batch", str(ecg_folder), "--out", str(out), "--resume"]) == 0
     assert not torn.exists()
     rows = read_rows(out)  # every source exactly once
-    assert len(rows) == len(RECORDS) + len(EXPECTED_ERRORS)
+    assert len(rows) == len(OK_FILES) + len(EXPECTED_ERRORS)
     assert kept <= output.parquet_files(out) and all(rows[source] == kept_rows[source] for source in kept_rows)
     summary = capsys.readouterr().out
     assert f"{len(rows) - len(first)} recordings scored" in summary and f"{len(first)} already in" in summary
@@ -227,4 +268,5 @@ def test_parquet_tables_and_hf_datasets_give_the_endpoint_results(ray_cluster, d
     for name, fmt in zip(RECORDS[:4], ("parquet", "parquet", "hf_dataset", "hf_dataset")):
         row = rows[f"ludb-{name}"]
         assert row["format"] == fmt
-        assert_row_matches(row, endpoint_result(handler, fixture_path("ludb", f"{name}.hea"), task="measure"))
+        assert_row_matches(row, endpoint_result(handler, signal_inputs(fixture_path("ludb") / f"{name}.hea"),
+                                                task="measure"))

@@ -15,8 +15,9 @@ from ..errors import InputError
 from ..settings import Limits
 from .parse import TableColumns, parse_file, parse_table_row
 
-# What a folder walk picks up: a WFDB record is its .hea header (its .dat and annotation files are not inputs).
-RECORD_SUFFIXES = frozenset({".hea"})
+# What a folder walk picks up: the endpoint's file formats (ecg_core.files) by their usual extensions. A WFDB
+# record is its .hea header (its .dat is zipped with it; annotation files are not inputs) or a zip of both.
+RECORD_SUFFIXES = frozenset({".hea", ".zip", ".dcm", ".xml", ".scp", ".edf", ".bdf", ".csv", ".tsv"})
 TABLE_SUFFIXES = {".parquet": "parquet", ".arrow": "arrow", ".feather": "arrow"}
 _HF_DATASET_MARKERS = ("dataset_info.json", "state.json")
 

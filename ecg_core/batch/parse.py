@@ -1,25 +1,34 @@
 """One input (an ECG file, or a table row) → one parsed row: a validated recording, or the reason it has none.
 
-This runs in Ray tasks. The recording is validated by the endpoint's own `parse_recording`, so a file gives
-the same `Recording` (and the same notes and errors) as its signal sent to the endpoint. Parsed rows carry
-the signal as raw float64 bytes plus its shape, and text lists as JSON, so Arrow never has to guess a type.
+This runs in Ray tasks, through the endpoint's own readers: a file goes through `read_ecg_file` exactly as
+``inputs.file`` does (a WFDB record's .hea and .dat are zipped, the endpoint's WFDB form), a table row through
+`parse_recording` as ``inputs.signal`` does, so both give the same recording, notes and errors as the endpoint.
+Parsed rows carry the signal as raw float64 bytes plus its lead count, and everything else as JSON, so Arrow
+never has to guess a type.
 """
 
 from __future__ import annotations
 
+import io
 import json
-from dataclasses import dataclass
+import logging
+import zipfile
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from ..contract import SignalTask
 from ..engine import to_jsonable
 from ..errors import InputError
+from ..files import EcgFile, read_ecg_file
+from ..patient import Patient, parse_patient
 from ..settings import Limits
 from ..signal import Recording, parse_recording
 
 MAX_ERROR_CHARS = 500
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -35,26 +44,31 @@ class TableColumns:
 
 def parse_file(row: dict[str, Any], limits: Limits) -> dict[str, Any]:
     path = Path(row["path"])
-    fmt = "wfdb" if path.suffix.lower() == ".hea" else None
     try:
-        if fmt != "wfdb":
-            raise InputError("file", f"unsupported file type {path.suffix or '(none)'!r}")
-        return parsed_row(str(path), fmt, parse_recording(_wfdb_spec(path), "file", limits))
+        size = path.stat().st_size
+        if size > limits.max_file_bytes:  # before reading it into memory
+            raise InputError("file", f"the file is {size} bytes; at most {limits.max_file_bytes} are accepted")
+        data = _wfdb_zip(path) if path.suffix.lower() == ".hea" else path.read_bytes()
+        ecg_file = read_ecg_file(data, filename=path.name, limits=limits, field="file")
+        return parsed_row(str(path), ecg_file.format, ecg_file.recording, parse_patient({}, "file", ecg_file),
+                          ecg_file)
     except InputError as error:
-        return failed_row(str(path), str(error), fmt)
-    except Exception as error:  # any reader failure on a damaged file: the row says so, the run goes on
-        return failed_row(str(path), f"file: unreadable: {type(error).__name__}: {error}", fmt)
+        return failed_row(str(path), str(error))
+    except OSError as error:  # vanished or unreadable on disk
+        return failed_row(str(path), f"file: cannot be read ({type(error).__name__}: {error.strerror})")
+    except Exception as error:  # noqa: BLE001 - a reader bug on one odd file must not stop the run
+        log.exception("reading an ECG file failed")
+        return failed_row(str(path), f"file: the reader failed ({type(error).__name__})")
 
 
-def _wfdb_spec(path: Path) -> dict[str, Any]:
-    import wfdb  # imported here: only tasks that read WFDB records need it
-
-    record = wfdb.rdrecord(str(path.with_suffix("")))
-    units = sorted(set(record.units or ()))
-    if len(units) > 1:
-        raise InputError("file.units", f"leads in different units ({', '.join(units)})")
-    return {"signal": record.p_signal.T.tolist(), "fs": float(record.fs), "lead_names": list(record.sig_name),
-            "units": units[0] if units else None}
+def _wfdb_zip(header: Path) -> bytes:
+    """A WFDB record as the endpoint takes it: a zip of its header and the signal file(s) beside it."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.write(header, header.name)
+        for data_file in sorted(header.parent.glob(f"{header.stem}.dat")):
+            archive.write(data_file, data_file.name)
+    return buffer.getvalue()
 
 
 def parse_table_row(row: dict[str, Any], columns: TableColumns, limits: Limits, fmt: str) -> dict[str, Any]:
@@ -62,10 +76,11 @@ def parse_table_row(row: dict[str, Any], columns: TableColumns, limits: Limits, 
     spec = {"signal": to_jsonable(row.get(columns.signal)),
             "fs": _value(row, "fs", columns.fs),
             "lead_names": _value(row, "lead_names", columns.lead_names),
-            "units": _value(row, "units", columns.units)}
+            "units": _value(row, "units", columns.units),
+            "age": _value(row, "age", None), "sex": _value(row, "sex", None)}
+    spec = {key: value for key, value in spec.items() if value is not None}
     try:
-        return parsed_row(source, fmt, parse_recording({k: v for k, v in spec.items() if v is not None},
-                                                       "row", limits))
+        return parsed_row(source, fmt, parse_recording(spec, "row", limits), parse_patient(spec, "row"))
     except InputError as error:
         return failed_row(source, str(error), fmt)
 
@@ -75,21 +90,30 @@ def _value(row: dict[str, Any], column: str, default: Any) -> Any:
     return to_jsonable(default) if value is None else value
 
 
-def parsed_row(source: str, fmt: str, recording: Recording, cart: dict | None = None) -> dict[str, Any]:
+def parsed_row(source: str, fmt: str, recording: Recording, patient: Patient,
+               ecg_file: EcgFile | None = None) -> dict[str, Any]:
     signal = np.ascontiguousarray(recording.signal, dtype=np.float64)
-    return {"source": source, "format": fmt, "error": "", "signal": signal.tobytes(),
-            "n_leads": signal.shape[0], "fs": recording.fs, "lead_names": json.dumps(recording.lead_names),
-            "notes": json.dumps(recording.notes), "cart_json": json.dumps(cart)}
+    cart = None if ecg_file is None else {
+        "cart_measurements": ecg_file.cart_measurements, "cart_lead_measurements": ecg_file.cart_lead_measurements,
+        "cart_statements": ecg_file.cart_statements}
+    return {"source": source, "format": fmt, "error": "", "signal": signal.tobytes(), "n_leads": signal.shape[0],
+            "fs": recording.fs, "lead_names": json.dumps(recording.lead_names), "notes": json.dumps(recording.notes),
+            "patient_json": json.dumps(asdict(patient)), "cart_json": json.dumps(cart)}
 
 
-def failed_row(source: str, message: str, fmt: str | None) -> dict[str, Any]:
-    return {"source": source, "format": fmt or "", "error": message[:MAX_ERROR_CHARS] or "error", "signal": b"",
-            "n_leads": 0, "fs": 0.0, "lead_names": "null", "notes": "[]", "cart_json": "null"}
+def failed_row(source: str, message: str, fmt: str = "") -> dict[str, Any]:
+    return {"source": source, "format": fmt, "error": message[:MAX_ERROR_CHARS] or "error", "signal": b"",
+            "n_leads": 0, "fs": 0.0, "lead_names": "null", "notes": "[]", "patient_json": "{}", "cart_json": "null"}
 
 
-def recording_of(row: dict[str, Any]) -> Recording:
-    """A parsed row (see `parsed_row`) → the `Recording` it was made from."""
+def signal_task(task: str, row: dict[str, Any]) -> SignalTask:
+    """A parsed row (see `parsed_row`) → the endpoint's `SignalTask` for it, file findings and patient included."""
     signal = np.frombuffer(row["signal"], dtype=np.float64).reshape(int(row["n_leads"]), -1)
     names = json.loads(row["lead_names"])
-    return Recording(signal=signal, fs=float(row["fs"]), lead_names=tuple(names) if names else None,
-                     notes=tuple(json.loads(row["notes"])))
+    recording = Recording(signal=signal, fs=float(row["fs"]), lead_names=tuple(names) if names else None,
+                          notes=tuple(json.loads(row["notes"])))
+    patient = Patient(**json.loads(row["patient_json"]))
+    cart = json.loads(row["cart_json"])
+    source = None if cart is None else EcgFile(format=row["format"], recording=recording, age_years=patient.age_years,
+                                               sex=patient.sex, **cart)
+    return SignalTask(task, recording, source=source, patient=patient)

@@ -25,7 +25,8 @@ def label_column(label: str) -> str:
 
 
 PROBABILITY_COLUMNS = {label: label_column(label) for label in MIMIC_IV_ECG_LABELS}
-CART_KEYS = tuple(key for key in MEASUREMENT_KEYS if key not in _INTEGER_MEASUREMENTS)
+# the cart's own measurements: ours that are numbers, and `qtc` (a QTc whose formula the file does not state)
+CART_KEYS = (*(key for key in MEASUREMENT_KEYS if key not in _INTEGER_MEASUREMENTS), "qtc")
 
 
 def output_schema(embedding_dim: int | None = None) -> pa.Schema:
@@ -48,12 +49,14 @@ def output_schema(embedding_dim: int | None = None) -> pa.Schema:
         pa.field("unmeasured_json", pa.string()),  # {measurement: why it is null}
         pa.field("rhythm", pa.string()),
         pa.field("abnormalities", pa.list_(pa.string())),
+        pa.field("urgent_findings_json", pa.string()),  # ST elevation and the like, as the endpoint reports them
         pa.field("clinical_json", pa.string()),  # the endpoint's whole clinical_analysis object
         pa.field("quality_grade", pa.string()),
         pa.field("quality_score", pa.float64()),
         pa.field("quality_reasons", pa.list_(pa.string())),
         *(pa.field(f"cart_{key}", pa.float64()) for key in CART_KEYS),
         pa.field("cart_statements", pa.list_(pa.string())),
+        pa.field("measurement_vs_cart_json", pa.string()),  # {name: {ours, cart, difference}}
     ]
     if embedding_dim is not None:
         fields += [pa.field("embedding", pa.list_(pa.float32(), embedding_dim)),
@@ -65,8 +68,7 @@ def error_row(source: str, status: str, task: str, fmt: str | None) -> dict[str,
     return {"source": source, "status": status, "task": task, "format": fmt}
 
 
-def result_row(source: str, fmt: str, result: dict, *, weights: str | None,
-               cart_measurements: dict | None, cart_statements: list[str]) -> dict[str, Any]:
+def result_row(source: str, fmt: str, result: dict, *, weights: str | None) -> dict[str, Any]:
     """One endpoint signal result (as `EndpointHandler` returns it) → one output row."""
     recording = result["recording"]
     row: dict[str, Any] = {
@@ -86,15 +88,17 @@ def result_row(source: str, fmt: str, result: dict, *, weights: str | None,
         row["unmeasured_json"] = json.dumps(measurements.get("unmeasured", {}))
     if clinical is not None:
         row.update(rhythm=clinical["rhythm"], abnormalities=clinical["abnormalities"],
-                   clinical_json=json.dumps(clinical))
+                   urgent_findings_json=json.dumps(clinical["urgent_findings"]), clinical_json=json.dumps(clinical))
     quality = result.get("signal_quality")
     if quality is not None:
         row.update(quality_grade=quality["grade"], quality_score=quality["score"],
                    quality_reasons=quality["reasons"])
-    for key, value in (cart_measurements or {}).items():
+    for key, value in (result.get("cart_measurements") or {}).items():
         if key in CART_KEYS:
             row[f"cart_{key}"] = value
-    row["cart_statements"] = list(cart_statements)
+    row["cart_statements"] = result.get("cart_statements")
+    if result.get("measurement_vs_cart") is not None:
+        row["measurement_vs_cart_json"] = json.dumps(result["measurement_vs_cart"])
     if "features" in result:
         row.update(embedding=result["features"], embedding_source=result["feature_source"])
     return row

@@ -8,7 +8,6 @@ recording at a time, so only that recording becomes an error row.
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
@@ -24,7 +23,7 @@ from ..errors import InputError, ModelNotConfigured
 from ..settings import Settings
 from ..slots import ModelSlot
 from . import schema
-from .parse import MAX_ERROR_CHARS, recording_of
+from .parse import MAX_ERROR_CHARS, signal_task
 
 MODEL_TASKS = ("analyze", "features")
 log = logging.getLogger(__name__)
@@ -49,33 +48,29 @@ class Scorer:
 
     def __call__(self, batch: dict[str, np.ndarray]) -> pa.Table:
         rows = [{name: batch[name][i] for name in batch} for i in range(len(batch["source"]))]
-        results = iter(self._results([recording_of(row) for row in rows if not row["error"]]))
+        results = iter(self._results([signal_task(self.task, row) for row in rows if not row["error"]]))
         return schema.to_table([self._row(row, row["error"] or next(results)) for row in rows], self.schema)
 
     def _row(self, row: dict[str, Any], result: dict | str) -> dict[str, Any]:
         if isinstance(result, str):
             return schema.error_row(row["source"], result, self.task, row["format"] or None)
-        cart = json.loads(row["cart_json"]) or {}
-        return schema.result_row(row["source"], row["format"], result, weights=self.weights,
-                                 cart_measurements=cart.get("measurements"),
-                                 cart_statements=cart.get("statements", []))
+        return schema.result_row(row["source"], row["format"], result, weights=self.weights)
 
-    def _results(self, recordings: list) -> list[dict | str]:
-        """The endpoint's result dict per recording, or the error message of one it refuses."""
+    def _results(self, tasks: list[SignalTask]) -> list[dict | str]:
+        """The endpoint's result dict per task, or the error message of one it refuses."""
         try:
-            return self._run(recordings)
+            return self._run(tasks)
         except Exception:  # noqa: BLE001 - find the recording(s) to blame, one at a time
-            return [self._one(recording) for recording in recordings]
+            return [self._one(task) for task in tasks]
 
-    def _one(self, recording) -> dict | str:
+    def _one(self, task: SignalTask) -> dict | str:
         try:
-            return self._run([recording])[0]
+            return self._run([task])[0]
         except InputError as error:
             return str(error)[:MAX_ERROR_CHARS]
         except Exception as error:  # noqa: BLE001 - a bug on one odd recording must not stop the run
             log.exception("scoring failed on one recording")
             return f"internal error: {type(error).__name__}: {error}"[:MAX_ERROR_CHARS]
 
-    def _run(self, recordings: list) -> list[dict]:
-        tasks = [SignalTask(self.task, recording) for recording in recordings]
+    def _run(self, tasks: list[SignalTask]) -> list[dict]:
         return [to_jsonable(result) for result in analysis.run_signal_tasks(tasks, self.options, self.ecgfm)]
