@@ -19,10 +19,9 @@ from typing import Any
 
 import numpy as np
 
-from ..contract import SignalTask
-from ..engine import to_jsonable
 from ..errors import InputError
 from ..files import EcgFile, read_ecg_file
+from ..jsonable import to_jsonable
 from ..patient import Patient, parse_patient
 from ..settings import Limits
 from ..signal import Recording, parse_recording
@@ -104,16 +103,3 @@ def parsed_row(source: str, fmt: str, recording: Recording, patient: Patient,
 def failed_row(source: str, message: str, fmt: str = "") -> dict[str, Any]:
     return {"source": source, "format": fmt, "error": message[:MAX_ERROR_CHARS] or "error", "signal": b"",
             "n_leads": 0, "fs": 0.0, "lead_names": "null", "notes": "[]", "patient_json": "{}", "cart_json": "null"}
-
-
-def signal_task(task: str, row: dict[str, Any]) -> SignalTask:
-    """A parsed row (see `parsed_row`) → the endpoint's `SignalTask` for it, file findings and patient included."""
-    signal = np.frombuffer(row["signal"], dtype=np.float64).reshape(int(row["n_leads"]), -1)
-    names = json.loads(row["lead_names"])
-    recording = Recording(signal=signal, fs=float(row["fs"]), lead_names=tuple(names) if names else None,
-                          notes=tuple(json.loads(row["notes"])))
-    patient = Patient(**json.loads(row["patient_json"]))
-    cart = json.loads(row["cart_json"])
-    source = None if cart is None else EcgFile(format=row["format"], recording=recording, age_years=patient.age_years,
-                                               sex=patient.sex, **cart)
-    return SignalTask(task, recording, source=source, patient=patient)

@@ -8,6 +8,7 @@ recording at a time, so only that recording becomes an error row.
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -18,12 +19,15 @@ from .. import analysis
 from ..contract import SignalOptions, SignalTask
 from ..ecgfm import runner as ecgfm_runner
 from ..ecgfm.labels import MIMIC_IV_ECG_LABELS
-from ..engine import to_jsonable
 from ..errors import InputError, ModelNotConfigured
+from ..files import EcgFile
+from ..jsonable import to_jsonable
+from ..patient import Patient
 from ..settings import Settings
+from ..signal import Recording
 from ..slots import ModelSlot
 from . import schema
-from .parse import MAX_ERROR_CHARS, signal_task
+from .parse import MAX_ERROR_CHARS
 
 MODEL_TASKS = ("analyze", "features")
 log = logging.getLogger(__name__)
@@ -74,3 +78,16 @@ class Scorer:
 
     def _run(self, tasks: list[SignalTask]) -> list[dict]:
         return [to_jsonable(result) for result in analysis.run_signal_tasks(tasks, self.options, self.ecgfm)]
+
+
+def signal_task(task: str, row: dict[str, Any]) -> SignalTask:
+    """A parsed row (see `parse.parsed_row`) → the endpoint's `SignalTask` for it, file findings and patient included."""
+    signal = np.frombuffer(row["signal"], dtype=np.float64).reshape(int(row["n_leads"]), -1)
+    names = json.loads(row["lead_names"])
+    recording = Recording(signal=signal, fs=float(row["fs"]), lead_names=tuple(names) if names else None,
+                          notes=tuple(json.loads(row["notes"])))
+    patient = Patient(**json.loads(row["patient_json"]))
+    cart = json.loads(row["cart_json"])
+    source = None if cart is None else EcgFile(format=row["format"], recording=recording, age_years=patient.age_years,
+                                               sex=patient.sex, **cart)
+    return SignalTask(task, recording, source=source, patient=patient)
