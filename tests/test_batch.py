@@ -18,6 +18,7 @@ pytest.importorskip("ray", reason="batch scoring needs requirements-batch.txt")
 pa = pytest.importorskip("pyarrow")
 import pyarrow.parquet as pq  # noqa: E402
 import wfdb  # noqa: E402
+from pyarrow import feather  # noqa: E402
 
 from conftest import ROOT, fixture_path, make_handler  # noqa: E402
 from ecg_files import CART_FILES, b64, dicom_bytes, wfdb_zip  # noqa: E402
@@ -260,13 +261,29 @@ def test_parquet_tables_and_hf_datasets_give_the_endpoint_results(ray_cluster, d
     table["fs"].append(50.0)  # below the endpoint's 100 Hz minimum
     pq.write_table(pa.table(table), workdir / "ludb.parquet")
     datasets.Dataset.from_dict(ludb_table(RECORDS[2:4])).save_to_disk(str(workdir / "ludb_hf"))
+    feather.write_feather(pa.table(ludb_table(RECORDS[4:5])), workdir / "ludb.arrow")
     out = workdir / "tables.parquet"
-    assert main(["batch", str(workdir / "ludb.parquet"), str(workdir / "ludb_hf"), "--out", str(out),
-                 "--lead-names", leads, "--units", "mV", "--task", "measure"]) == 0
+    assert main(["batch", str(workdir / "ludb.parquet"), str(workdir / "ludb_hf"), str(workdir / "ludb.arrow"),
+                 "--out", str(out), "--lead-names", leads, "--units", "mV", "--task", "measure"]) == 0
     rows = read_rows(out)
     assert rows["too-slow"]["status"] == "row.fs: 50 Hz is outside the supported range 100-2000 Hz"
-    for name, fmt in zip(RECORDS[:4], ("parquet", "parquet", "hf_dataset", "hf_dataset")):
+    for name, fmt in zip(RECORDS, ("parquet", "parquet", "hf_dataset", "hf_dataset", "arrow")):
         row = rows[f"ludb-{name}"]
         assert row["format"] == fmt
         assert_row_matches(row, endpoint_result(handler, signal_inputs(fixture_path("ludb") / f"{name}.hea"),
                                                 task="measure"))
+
+
+@pytest.mark.parametrize("options, message", [
+    (["--workers", "0"], "--workers: must be at least 1"),
+    (["--thresholds", "1.5"], "--thresholds: threshold 1.5 must lie strictly between 0 and 1"),
+    (["--thresholds", '{"Sinus": 0.3}'], "--thresholds.Sinus: unknown label"),
+], ids=["workers", "threshold", "label"])
+def test_bad_options_are_refused_before_ray_starts(tmp_path, capsys, options, message):
+    assert main(["batch", str(tmp_path), "--out", str(tmp_path / "out"), *options]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_an_input_that_matches_nothing_is_refused(tmp_path, capsys):
+    assert main(["batch", str(tmp_path / "nothing*.xml"), "--out", str(tmp_path / "out")]) == 2
+    assert "INPUT: " in capsys.readouterr().err and not (tmp_path / "out").exists()

@@ -82,9 +82,7 @@ def run_batch(config: BatchConfig, settings: Settings) -> dict:
             scored = rows.map_batches(
                 Scorer, fn_constructor_kwargs={"settings": settings, "task": config.task, "options": config.options},
                 batch_size=config.batch_size, batch_format="numpy", num_cpus=1, num_gpus=gpus_per_worker or None,
-                # The pool starts with one actor and grows to `workers` once scored input queues up: a
-                # Parquet read first lists its files in a task that needs a free CPU (Ray Data's ListFiles).
-                compute=ray.data.ActorPoolStrategy(min_size=1, max_size=workers))
+                compute=_actor_pool(workers, reads_parquet=bool(inputs.tables["parquet"])))
             # Writers, like parsers, take no CPU reservation: each finished batch is written while actors score.
             scored.write_parquet(str(out), ray_remote_args={"num_cpus": 0})
         summary = output.summarize(output.parquet_files(out) - before, time.perf_counter() - began, len(done))
@@ -93,3 +91,16 @@ def run_batch(config: BatchConfig, settings: Settings) -> dict:
             ray.shutdown()
     summary.update(output=str(out), workers=workers, gpus_per_worker=gpus_per_worker)
     return summary
+
+
+def _actor_pool(workers: int, reads_parquet: bool):
+    """All `workers` actors from the start; with Parquet inputs, one that grows to `workers` as input queues up.
+
+    A Parquet read first lists its files in a task that needs a whole free CPU (Ray Data's ListFiles), which
+    actors holding every CPU would starve; growing the pool only once rows arrive leaves that CPU free.
+    """
+    import ray.data
+
+    if reads_parquet:
+        return ray.data.ActorPoolStrategy(min_size=1, max_size=workers)
+    return ray.data.ActorPoolStrategy(size=workers)
