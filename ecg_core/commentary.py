@@ -17,6 +17,7 @@ import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import numpy as np
 from cachetools import TTLCache
@@ -98,7 +99,7 @@ class Commentator:
 
     def __init__(self, settings: Settings, client: DeepSeekClient | None = None):
         self.model = client.model if client is not None else settings.deepseek_model
-        self._base_url = settings.deepseek_base_url
+        self._host = urlsplit(settings.deepseek_base_url).hostname or "?"  # never the URL: it may embed a key
         if client is None and settings.deepseek_api_key:
             client = DeepSeekClient(settings.deepseek_api_key, settings.deepseek_base_url, settings.deepseek_model,
                                     max_connections=MAX_WORKERS)
@@ -108,7 +109,7 @@ class Commentator:
 
     def describe(self) -> dict:
         """For the health report: whether commentary can run, and against which model (never the key)."""
-        return {"configured": self._client is not None, "model": self.model, "base_url": self._base_url}
+        return {"configured": self._client is not None, "model": self.model, "host": self._host}
 
     def annotate(self, results: list[dict], options: CommentaryOptions) -> None:
         """Add the commentary keys to each result in place, within `options.timeout_s`. Never raises."""

@@ -15,6 +15,7 @@ import base64
 import binascii
 import io
 import ipaddress
+import re
 import socket
 import time
 from contextlib import contextmanager
@@ -33,19 +34,40 @@ IMAGE_FORMATS = ("PNG", "JPEG", "WEBP", "BMP", "GIF", "TIFF")
 MAX_REDIRECTS = 5
 _REDIRECT_CODES = {301, 302, 303, 307, 308}
 _CHUNK_BYTES = 64 * 1024
+_URL_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]{0,30}):/")  # file:/, gopher://...; base64 never has ':'
 
 
-def load_image(value, field: str, settings: Settings) -> Image.Image:
+class PixelBudget:
+    """Decoded pixels one request may hold: a batch of large images is refused before it fills memory."""
+
+    def __init__(self, max_pixels: int):
+        self.max_pixels = max_pixels
+        self.used = 0
+
+    def charge(self, size: tuple[int, int], field: str) -> None:
+        self.used += size[0] * size[1]
+        if self.used > self.max_pixels:
+            raise InputError(field, f"oversize: the request's images add up to {self.used} pixels; at most "
+                             f"{self.max_pixels} are accepted per request (send fewer or smaller images)")
+
+
+def load_image(value, field: str, settings: Settings, budget: PixelBudget | None = None) -> Image.Image:
     """Decode `value` (URL, data URI, base64 text, bytes or PIL image); problems raise InputError(field, ...)."""
     limits = settings.limits
     if isinstance(value, Image.Image):
         _check_pixels(value.size, field, limits)
+        if budget is not None:
+            budget.charge(value.size, field)
         return _to_rgb(value)
     if isinstance(value, (bytes, bytearray, memoryview)):
         data = bytes(value)
     elif isinstance(value, str):
         text = value.strip()
-        if text.lower().startswith(("http://", "https://")):
+        scheme = _URL_SCHEME.match(text)
+        if scheme and scheme.group(1).lower() not in ("http", "https"):
+            raise InputError(field, f"URL scheme {scheme.group(1)[:20]!r} not allowed; only http and https "
+                             "URLs are fetched")
+        if scheme:
             data = fetch_image_bytes(text, field, settings)
         elif text[:5].lower() == "data:":
             data = _decode_data_uri(text, field, limits)
@@ -54,18 +76,28 @@ def load_image(value, field: str, settings: Settings) -> Image.Image:
     else:
         raise InputError(field, f"expected an image URL, a data URI or base64 text, got {type(value).__name__}")
     if len(data) > limits.max_image_bytes:
-        raise InputError(field, f"image is {len(data)} bytes; at most {limits.max_image_bytes} are accepted")
-    return decode_image(data, field, limits)
+        raise InputError(field, f"oversize: image is {len(data)} bytes; at most {limits.max_image_bytes} "
+                         "are accepted")
+    return decode_image(data, field, limits, budget)
 
 
-def decode_image(data: bytes, field: str, limits: Limits) -> Image.Image:
+def decode_image(data: bytes, field: str, limits: Limits, budget: PixelBudget | None = None) -> Image.Image:
     """Pillow decoding with the pixel cap checked from the header, before any pixel is decompressed."""
     try:
         image = Image.open(io.BytesIO(data), formats=IMAGE_FORMATS)
-        _check_pixels(image.size, field, limits)
+    except Image.DecompressionBombError:
+        raise InputError(field, f"oversize: image has too many pixels (limit {limits.max_image_pixels})") from None
+    except UnidentifiedImageError:
+        raise InputError(field, f"not a supported image (expected {', '.join(IMAGE_FORMATS)})") from None
+    except (OSError, SyntaxError, ValueError) as error:  # a header Pillow recognises but cannot read
+        raise InputError(field, f"image header is corrupt ({str(error)[:80]})") from None
+    _check_pixels(image.size, field, limits)  # oversize: said so, before any pixel is decompressed
+    if budget is not None:
+        budget.charge(image.size, field)
+    try:
         image.load()
     except Image.DecompressionBombError:
-        raise InputError(field, f"image has too many pixels (limit {limits.max_image_pixels})") from None
+        raise InputError(field, f"oversize: image has too many pixels (limit {limits.max_image_pixels})") from None
     except UnidentifiedImageError:
         raise InputError(field, f"not a supported image (expected {', '.join(IMAGE_FORMATS)})") from None
     except (OSError, SyntaxError, ValueError) as error:  # truncated or corrupt data
@@ -132,9 +164,22 @@ def _resolve_target(url: str, field: str, settings: Settings) -> _Target:
     return _Target(parts.scheme, parts.hostname, host_header, address_url)
 
 
+_SITE_LOCAL = ipaddress.ip_network("fec0::/10")  # deprecated, but still routed inside some networks
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")  # well-known NAT64 prefix: the last 32 bits are an IPv4 address
+_IPV4_COMPATIBLE = ipaddress.ip_network("::/96")  # deprecated ::a.b.c.d
+_IPV4_TRANSLATED = ipaddress.ip_network("::ffff:0:0:0/96")  # SIIT ::ffff:0:a.b.c.d
+
+
 def is_public_address(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    if address.version == 6 and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
+    """Public unicast only; an IPv6 address that embeds an IPv4 one is judged by the IPv4 address."""
+    if address.version == 6:
+        if address in _SITE_LOCAL:
+            return False
+        embedded = address.ipv4_mapped or address.sixtofour
+        if embedded is None and any(address in net for net in (_NAT64, _IPV4_COMPATIBLE, _IPV4_TRANSLATED)):
+            embedded = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+        if embedded is not None:
+            address = embedded
     return address.is_global and not address.is_multicast
 
 
@@ -169,12 +214,12 @@ def _read_body(response: requests.Response, host: str, field: str, limits: Limit
         raise InputError(field, f"URL content-type is {content_type or 'missing'!r}, expected image/*")
     declared = response.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limits.max_image_bytes:
-        raise InputError(field, f"image is {declared} bytes; at most {limits.max_image_bytes} are accepted")
+        raise InputError(field, f"oversize: image is {declared} bytes; at most {limits.max_image_bytes} are accepted")
     body = bytearray()
     for chunk in response.iter_content(_CHUNK_BYTES):
         body += chunk
         if len(body) > limits.max_image_bytes:
-            raise InputError(field, f"image is larger than {limits.max_image_bytes} bytes")
+            raise InputError(field, f"oversize: image is larger than {limits.max_image_bytes} bytes")
         if time.monotonic() > deadline:
             raise requests.Timeout()
     return bytes(body)
@@ -193,7 +238,7 @@ def _decode_data_uri(text: str, field: str, limits: Limits) -> bytes:
 def _decode_base64(text: str, field: str, limits: Limits) -> bytes:
     compact = "".join(text.split())
     if len(compact) > (limits.max_image_bytes + 2) // 3 * 4:
-        raise InputError(field, f"base64 image is larger than {limits.max_image_bytes} bytes")
+        raise InputError(field, f"oversize: base64 image is larger than {limits.max_image_bytes} bytes")
     compact = compact.replace("-", "+").replace("_", "/")  # URL-safe alphabet too
     try:
         return base64.b64decode(compact + "=" * (-len(compact) % 4), validate=True)
@@ -204,7 +249,7 @@ def _decode_base64(text: str, field: str, limits: Limits) -> bytes:
 def _check_pixels(size: tuple[int, int], field: str, limits: Limits) -> None:
     width, height = size
     if width * height > limits.max_image_pixels:
-        raise InputError(field, f"image is {width}×{height} = {width * height} pixels; at most "
+        raise InputError(field, f"oversize: image is {width}×{height} = {width * height} pixels; at most "
                          f"{limits.max_image_pixels} are accepted")
     if width < 1 or height < 1:
         raise InputError(field, "image is empty")

@@ -4,7 +4,9 @@
 ``{"inputs": {"image": <bytes>}}``) and answer the handler's list of results. Like the toolkit, one
 request runs through the handler at a time. Errors: 400 for client input, 401/403 for a missing/wrong
 bearer token, 413 for an oversize body, 503 for a model that is not configured, 500 (message only, no
-stack trace) for a failure inside a model.
+stack trace, ``Connection: close``) for a failure inside a model. Every error body is ``{"error": ...}``,
+FastAPI's own 404/405/422 included. Connection-level guards (read deadlines, abandoned requests) live in
+guards.py.
 """
 
 from __future__ import annotations
@@ -19,11 +21,13 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .compat import build_ecgfm_router
 from .errors import InputError, ModelNotConfigured
+from .guards import BodyDeadlineMiddleware, ClientGone, client_gone, current_method_path, header_deadline_protocol, json_safe
 from .tabular.routes import build_router as build_tabular_router
 
 log = logging.getLogger("ecg_core.server")
@@ -35,15 +39,22 @@ def create_app(handler) -> FastAPI:
     engine = handler.engine
     settings = engine.settings
     app = FastAPI(title="ECG inference endpoint", version="1", docs_url="/docs",
-                  openapi_url="/api/openapi.json", redoc_url=None)
+                  openapi_url="/api/openapi.json", redoc_url=None, default_response_class=ORJSONResponse)
     handler_lock = asyncio.Lock()
 
     async def run_handler(data: Any) -> Any:
         async with handler_lock:
+            if await client_gone():  # it waited in the queue and its client left: nobody reads the answer
+                log.info("skipped %s %s: its client disconnected before it started", *current_method_path())
+                raise ClientGone
             return await run_in_threadpool(handler, data)
 
-    @app.get("/health")
-    async def health() -> JSONResponse:
+    @app.api_route("/health", methods=["GET", "HEAD"])
+    async def health(request: Request) -> JSONResponse:
+        """Open: only whether the endpoint is up. With the bearer token (or none configured): the details."""
+        if settings.endpoint_token and not _token_matches(request.headers.get("authorization", ""),
+                                                          settings.endpoint_token.encode()):
+            return ORJSONResponse({"status": "ok"})
         return ORJSONResponse(handler.health())
 
     @app.get("/api/openapi", include_in_schema=False)
@@ -66,10 +77,11 @@ def create_app(handler) -> FastAPI:
 
     install_error_handlers(app)
     # Seed-compatible routes: thin adapters over the same handler and the same tabular registry.
-    app.include_router(build_ecgfm_router(run_handler))
+    app.include_router(build_ecgfm_router(run_handler, settings.limits.max_json_depth))
     app.include_router(build_tabular_router(engine.slots["tabular"].get))
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.limits.max_body_bytes)
     app.add_middleware(BearerTokenMiddleware, token=settings.endpoint_token)
+    app.add_middleware(BodyDeadlineMiddleware, body_timeout_s=settings.limits.body_timeout_s)
     return app
 
 
@@ -84,10 +96,15 @@ def parse_json_body(body: bytes) -> Any:
 
 class ORJSONResponse(JSONResponse):
     def render(self, content: Any) -> bytes:
-        return orjson.dumps(content, option=orjson.OPT_SERIALIZE_NUMPY)
+        try:
+            return orjson.dumps(content, option=orjson.OPT_SERIALIZE_NUMPY)
+        except TypeError:  # text that is not valid UTF-8 (a lone surrogate stored before it was refused)
+            return orjson.dumps(json_safe(content), option=orjson.OPT_SERIALIZE_NUMPY)
 
 
 def error_response(status: int, message: str, **headers: str) -> ORJSONResponse:
+    if status >= 500 and status != 503:
+        headers.setdefault("Connection", "close")  # the server drops the connection after a 500: say so
     return ORJSONResponse({"error": message}, status_code=status, headers=headers or None)
 
 
@@ -101,6 +118,17 @@ def install_error_handlers(app: FastAPI) -> None:
         first = error.errors()[0] if error.errors() else {}
         field = ".".join(str(part) for part in first.get("loc", ()) if part != "body") or "body"
         return error_response(400, f"{field}: {first.get('msg', 'invalid request')}")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, error: StarletteHTTPException):
+        message = error.detail if isinstance(error.detail, str) else str(error.detail)
+        if error.status_code == 400:  # FastAPI's JSON parser gave up (malformed, or nested past its stack)
+            message = f"body: {message}"
+        return error_response(error.status_code, message, **(error.headers or {}))
+
+    @app.exception_handler(ClientGone)
+    async def client_gone_error(_: Request, __: ClientGone):
+        return Response(status_code=499)  # nginx's "client closed request": nobody is there to read it
 
     @app.exception_handler(ModelNotConfigured)
     async def not_configured(_: Request, error: ModelNotConfigured):
@@ -127,11 +155,17 @@ class BearerTokenMiddleware:
         if scheme.lower() != b"bearer" or not supplied.strip():
             response = error_response(401, "missing bearer token (Authorization: Bearer <token>)",
                                       **{"WWW-Authenticate": "Bearer"})
-        elif not hmac.compare_digest(supplied.strip(), self.token):
+        elif not _token_matches(header.decode("latin-1"), self.token):
             response = error_response(403, "invalid bearer token")
         else:
             return await self.app(scope, receive, send)
         await response(scope, receive, send)
+
+
+def _token_matches(authorization: str, token: bytes) -> bool:
+    """Constant-time check of an ``Authorization: Bearer <token>`` header value."""
+    scheme, _, supplied = authorization.partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(supplied.strip().encode("latin-1", "replace"), token)
 
 
 class BodyLimitMiddleware:
@@ -179,4 +213,6 @@ class _BodyTooLarge(Exception):
 def serve(handler, host: str = "127.0.0.1", port: int = 7860) -> None:
     import uvicorn
 
-    uvicorn.run(create_app(handler), host=host, port=port, log_level="info")
+    limits = handler.engine.settings.limits
+    uvicorn.run(create_app(handler), host=host, port=port, log_level="info",
+                http=header_deadline_protocol(limits.header_timeout_s))

@@ -26,6 +26,8 @@ class Limits:
     """Input limits. Requests beyond them are refused with an error naming the field."""
 
     max_body_bytes: int = 64 * 1024 * 1024  # whole HTTP request body
+    header_timeout_s: float = 10.0  # local server: a request's headers must arrive within this
+    body_timeout_s: float = 60.0  # local server: and its whole body within this, from the request's start
     max_json_depth: int = 32
     max_batch_items: int = 64
     max_leads: int = 12
@@ -39,9 +41,11 @@ class Limits:
     max_history_turns: int = 16
     max_image_bytes: int = 20 * 1024 * 1024
     max_image_pixels: int = 40_000_000
+    max_request_image_pixels: int = 80_000_000  # decoded pixels in one request (3 bytes each as RGB)
     image_fetch_timeout_s: float = 10.0
     max_tabular_rows: int = 10_000
     max_tabular_features: int = 4096
+    max_abs_feature_value: float = 1e15  # feature rows: far beyond any measurement, well inside float32
 
 
 @dataclass(frozen=True)

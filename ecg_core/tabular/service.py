@@ -181,7 +181,7 @@ class TabularService:
         return {"removed": model_id}
 
     def describe(self) -> dict:
-        return {"directory": str(self.registry.directory), "models": sorted(self.registry.entries()),
+        return {"models": sorted(self.registry.entries()),
                 "loaded": self.registry.loaded_ids(), "model_types": list(MODEL_TYPES),
                 "feature_sets": {name: list(columns) for name, columns in features.FEATURE_SETS.items()},
                 "sklearn_version": sklearn.__version__}
