@@ -5,7 +5,7 @@ every address it resolves to must be public (no loopback, private, link-local/cl
 multicast or reserved ranges), the connection goes to that checked address (the Host header and, for
 https, SNI and certificate verification keep the original name, so a DNS answer that changes between check
 and connect cannot redirect us), redirects are followed by hand and each hop is checked again, proxies from
-the environment are ignored, and the body is capped in bytes and total time. Decoding accepts common raster
+the environment are ignored, and the body is capped in bytes; one wall-clock deadline covers connect, headers and body. Decoding accepts common raster
 formats only (no EPS/PostScript), caps pixels before decompressing, applies EXIF orientation and returns RGB.
 """
 
@@ -29,6 +29,7 @@ from requests.adapters import HTTPAdapter
 
 from .errors import InputError
 from .settings import Limits, Settings
+from utils import Watchdog
 
 IMAGE_FORMATS = ("PNG", "JPEG", "WEBP", "BMP", "GIF", "TIFF")
 MAX_REDIRECTS = 5
@@ -106,25 +107,41 @@ def decode_image(data: bytes, field: str, limits: Limits, budget: PixelBudget | 
 
 
 def fetch_image_bytes(url: str, field: str, settings: Settings) -> bytes:
-    """GET the image with the SSRF checks of this module, following at most MAX_REDIRECTS redirects."""
+    """GET the image with the SSRF checks of this module, following at most MAX_REDIRECTS redirects.
+
+    One wall-clock deadline covers connect, headers and body of every hop: a watchdog shuts the socket
+    down when it passes (socket timeouts restart with each byte, so a trickling host never trips them).
+    """
     limits = settings.limits
-    deadline = time.monotonic() + limits.image_fetch_timeout_s
-    for _ in range(MAX_REDIRECTS + 1):
-        target = _resolve_target(url, field, settings)
-        try:
-            with _open(target, deadline) as response:
-                if response.status_code in _REDIRECT_CODES and response.headers.get("location"):
-                    url = urljoin(url, response.headers["location"])
-                    continue
-                return _read_body(response, target.host, field, limits, deadline)
-        except requests.Timeout:
-            raise InputError(field, f"fetching the image from {target.host} timed out after "
-                             f"{limits.image_fetch_timeout_s:g} s") from None
-        except requests.exceptions.SSLError:
-            raise InputError(field, f"TLS certificate of {target.host} could not be verified") from None
-        except requests.RequestException as error:
-            raise InputError(field, f"could not fetch the image from {target.host} ({type(error).__name__})") from None
+    started = time.monotonic()
+    with Watchdog(started + limits.image_fetch_timeout_s) as watchdog:
+        for _ in range(MAX_REDIRECTS + 1):
+            target = _resolve_target(url, field, settings)
+            try:
+                with _open(target, started + limits.image_fetch_timeout_s, watchdog) as response:
+                    if response.status_code in _REDIRECT_CODES and response.headers.get("location"):
+                        url = urljoin(url, response.headers["location"])
+                        continue
+                    body = _read_body(response, target.host, field, limits)
+            except requests.exceptions.SSLError:
+                if watchdog.expired.is_set():
+                    raise _timed_out(field, target.host, limits, started) from None
+                raise InputError(field, f"TLS certificate of {target.host} could not be verified") from None
+            except requests.RequestException as error:
+                if watchdog.expired.is_set() or isinstance(error, requests.Timeout):
+                    raise _timed_out(field, target.host, limits, started) from None
+                raise InputError(field, f"could not fetch the image from {target.host} "
+                                 f"({type(error).__name__})") from None
+            if watchdog.expired.is_set():  # the shutdown can also end the body early without an error
+                raise _timed_out(field, target.host, limits, started)
+            return body
     raise InputError(field, f"more than {MAX_REDIRECTS} redirects")
+
+
+def _timed_out(field: str, host: str, limits: Limits, started: float) -> InputError:
+    return InputError(field, f"fetching the image from {host} did not finish within the "
+                      f"{limits.image_fetch_timeout_s:g} s deadline (connect, headers and body; "
+                      f"stopped after {time.monotonic() - started:.1f} s)")
 
 
 @dataclass(frozen=True)
@@ -183,30 +200,47 @@ def is_public_address(address: ipaddress.IPv4Address | ipaddress.IPv6Address) ->
     return address.is_global and not address.is_multicast
 
 
-class _PinnedHostAdapter(HTTPAdapter):
-    """Connects to the URL's IP address but does TLS (SNI, certificate check) for the original host name."""
+class _DeadlineAdapter(HTTPAdapter):
+    """Registers every socket it opens with the fetch's watchdog; for https, connects to the checked IP
+    address but does TLS (SNI, certificate check) for the original host name."""
 
-    def __init__(self, host: str):
-        self._host = host
+    def __init__(self, watchdog: Watchdog, tls_host: str | None):
+        self._watchdog, self._tls_host = watchdog, tls_host
         super().__init__(max_retries=0)
 
     def init_poolmanager(self, *args, **kwargs):
-        super().init_poolmanager(*args, server_hostname=self._host, assert_hostname=self._host, **kwargs)
+        if self._tls_host:
+            kwargs.update(server_hostname=self._tls_host, assert_hostname=self._tls_host)
+        super().init_poolmanager(*args, **kwargs)
+        watch = self._watchdog.watch
+        self.poolmanager.pool_classes_by_scheme = {
+            scheme: type("WatchedPool", (pool,), {"ConnectionCls": _watched_connection(pool.ConnectionCls, watch)})
+            for scheme, pool in self.poolmanager.pool_classes_by_scheme.items()}
+
+
+def _watched_connection(base: type, watch) -> type:
+    class WatchedConnection(base):
+        def _new_conn(self):  # the TCP socket, before any TLS handshake: the deadline covers that too
+            sock = super()._new_conn()
+            watch(lambda: sock.shutdown(socket.SHUT_RDWR))
+            return sock
+
+    return WatchedConnection
 
 
 @contextmanager
-def _open(target: _Target, deadline: float) -> Iterator[requests.Response]:
+def _open(target: _Target, deadline: float, watchdog: Watchdog) -> Iterator[requests.Response]:
     remaining = max(deadline - time.monotonic(), 0.001)
     with requests.Session() as session:
         session.trust_env = False  # an environment proxy would resolve the name itself, bypassing the check
-        if target.scheme == "https":
-            session.mount("https://", _PinnedHostAdapter(target.host))
+        session.mount(f"{target.scheme}://",
+                      _DeadlineAdapter(watchdog, target.host if target.scheme == "https" else None))
         with session.get(target.address_url, headers={"Host": target.host_header, "Accept": "image/*"},
                          stream=True, allow_redirects=False, timeout=(remaining, remaining)) as response:
             yield response
 
 
-def _read_body(response: requests.Response, host: str, field: str, limits: Limits, deadline: float) -> bytes:
+def _read_body(response: requests.Response, host: str, field: str, limits: Limits) -> bytes:
     if response.status_code != 200:
         raise InputError(field, f"{host} answered HTTP {response.status_code} for the image URL")
     content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -214,14 +248,13 @@ def _read_body(response: requests.Response, host: str, field: str, limits: Limit
         raise InputError(field, f"URL content-type is {content_type or 'missing'!r}, expected image/*")
     declared = response.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limits.max_image_bytes:
-        raise InputError(field, f"oversize: image is {declared} bytes; at most {limits.max_image_bytes} are accepted")
+        raise InputError(field, f"oversize: image is {declared} bytes; at most {limits.max_image_bytes} "
+                         "are accepted")
     body = bytearray()
     for chunk in response.iter_content(_CHUNK_BYTES):
         body += chunk
         if len(body) > limits.max_image_bytes:
             raise InputError(field, f"oversize: image is larger than {limits.max_image_bytes} bytes")
-        if time.monotonic() > deadline:
-            raise requests.Timeout()
     return bytes(body)
 
 

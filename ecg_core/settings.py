@@ -66,6 +66,8 @@ class Settings:
     deepseek_api_key: str = field(default="", repr=False)
     deepseek_base_url: str = DEFAULT_DEEPSEEK_BASE_URL
     deepseek_model: str = DEFAULT_DEEPSEEK_MODEL
+    deepseek_breaker_failures: int = 3  # failed DeepSeek calls in a row that open the circuit breaker
+    deepseek_breaker_cooldown_s: float = 60.0  # how long it then stays open before one probe call
     endpoint_token: str = field(default="", repr=False)
     allow_private_image_urls: bool = False  # only for tests / trusted networks
     limits: Limits = Limits()
@@ -103,6 +105,10 @@ class Settings:
             deepseek_api_key=text("DEEPSEEK_API_KEY", "", "deep_key", "DEEP_KEY"),
             deepseek_base_url=text("DEEPSEEK_BASE_URL", DEFAULT_DEEPSEEK_BASE_URL).rstrip("/"),
             deepseek_model=text("DEEPSEEK_MODEL", DEFAULT_DEEPSEEK_MODEL),
+            deepseek_breaker_failures=_parse_number(
+                "DEEPSEEK_BREAKER_FAILURES", text("DEEPSEEK_BREAKER_FAILURES", "3"), int),
+            deepseek_breaker_cooldown_s=_parse_number(
+                "DEEPSEEK_BREAKER_COOLDOWN_S", text("DEEPSEEK_BREAKER_COOLDOWN_S", "60"), float),
             endpoint_token=text("ENDPOINT_TOKEN"),
             allow_private_image_urls=_parse_bool(
                 "ECG_ALLOW_PRIVATE_IMAGE_URLS", text("ECG_ALLOW_PRIVATE_IMAGE_URLS", "0")),

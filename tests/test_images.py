@@ -159,7 +159,58 @@ def test_slow_server_times_out(httpserver, loopback):
 
     httpserver.expect_request("/slow").respond_with_handler(slow)
     settings = loopback.replace(limits=loopback.limits.__class__(image_fetch_timeout_s=0.5))
-    assert_input_error(httpserver.url_for("/slow"), settings, "timed out after 0.5 s")
+    assert_input_error(httpserver.url_for("/slow"), settings, "within the 0.5 s deadline")
+
+
+@pytest.fixture
+def trickling_server():
+    """A loopback HTTP server that answers `GET /` one byte every 0.5 s: in the headers or in the body."""
+    import threading
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+    mode = {"phase": "headers"}
+
+    def serve():
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except socket.timeout:
+                continue
+            with conn:
+                conn.settimeout(5)
+                conn.recv(65536)
+                image = png_bytes()
+                head = b"HTTP/1.1 200 OK\r\nContent-Type: image/png\r\nContent-Length: %d\r\n" % len(image)
+                if mode["phase"] == "body":
+                    conn.sendall(head + b"\r\n")
+                    head, image = image, b""
+                try:
+                    for byte in head + b"\r\n" + image:
+                        if stop.wait(0.5):
+                            break
+                        conn.sendall(bytes([byte]))
+                except OSError:  # the fetcher gave up and closed the connection: expected
+                    pass
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{listener.getsockname()[1]}/", mode
+    stop.set()
+    thread.join(5)
+    listener.close()
+
+
+@pytest.mark.parametrize("phase", ["headers", "body"])
+def test_a_trickling_host_is_cut_at_one_wall_clock_deadline(trickling_server, loopback, phase):
+    url, mode = trickling_server
+    mode["phase"] = phase
+    settings = loopback.replace(limits=loopback.limits.__class__(image_fetch_timeout_s=2.0))
+    started = time.monotonic()
+    with pytest.raises(InputError, match=r"did not finish within the 2 s deadline .*stopped after 2\.\d s"):
+        load_image(url, FIELD, settings)
+    assert 1.9 < time.monotonic() - started < 3.0  # each byte restarts a socket timeout; the deadline holds
 
 
 def test_truncated_png(settings):
