@@ -26,7 +26,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .compat import build_ecgfm_router
-from .errors import InputError, ModelNotConfigured
+from .errors import Busy, InputError, ModelNotConfigured
 from .guards import BodyDeadlineMiddleware, ClientGone, client_gone, current_method_path, header_deadline_protocol, json_safe
 from .tabular.routes import build_router as build_tabular_router
 
@@ -129,6 +129,10 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ClientGone)
     async def client_gone_error(_: Request, __: ClientGone):
         return Response(status_code=499)  # nginx's "client closed request": nobody is there to read it
+
+    @app.exception_handler(Busy)
+    async def busy(_: Request, error: Busy):
+        return error_response(503, str(error), **{"Retry-After": f"{error.retry_after_s:.0f}"})
 
     @app.exception_handler(ModelNotConfigured)
     async def not_configured(_: Request, error: ModelNotConfigured):

@@ -46,6 +46,10 @@ class Limits:
     max_tabular_rows: int = 10_000
     max_tabular_features: int = 4096
     max_abs_feature_value: float = 1e15  # feature rows: far beyond any measurement, well inside float32
+    max_estimators: int = 500  # n_estimators of forests (memory grows with it)
+    max_iterations: int = 10_000  # max_iter of iterative solvers
+    fit_timeout_s: float = 120.0  # a fit runs in a worker process that is killed at this wall-clock limit
+    max_concurrent_fits: int = 2  # more are refused with 503 + Retry-After
 
 
 @dataclass(frozen=True)
