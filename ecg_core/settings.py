@@ -64,6 +64,7 @@ class Settings:
     deepseek_model: str = DEFAULT_DEEPSEEK_MODEL
     endpoint_token: str = field(default="", repr=False)
     allow_private_image_urls: bool = False  # only for tests / trusted networks
+    mlflow_tracking_uri: str = ""  # MLFLOW_TRACKING_URI: log every tabular fit to MLflow (tabular/tracking.py)
     limits: Limits = Limits()
 
     @classmethod
@@ -102,6 +103,7 @@ class Settings:
             endpoint_token=text("ENDPOINT_TOKEN"),
             allow_private_image_urls=_parse_bool(
                 "ECG_ALLOW_PRIVATE_IMAGE_URLS", text("ECG_ALLOW_PRIVATE_IMAGE_URLS", "0")),
+            mlflow_tracking_uri=text("MLFLOW_TRACKING_URI"),
             limits=limits,
         ).validated()
 
