@@ -25,9 +25,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from .compat import build_ecgfm_router
 from .errors import InputError, ModelNotConfigured
 from .tabular.routes import build_router as build_tabular_router
+from .ui import routes as ui_routes
 
 log = logging.getLogger("ecg_core.server")
-OPEN_PATHS = frozenset({"/health"})
+OPEN_PATHS = frozenset({"/health", *ui_routes.OPEN_PATHS})  # the page loads, then asks for the token
 
 
 def create_app(handler) -> FastAPI:
@@ -68,6 +69,7 @@ def create_app(handler) -> FastAPI:
     # Seed-compatible routes: thin adapters over the same handler and the same tabular registry.
     app.include_router(build_ecgfm_router(run_handler))
     app.include_router(build_tabular_router(engine.slots["tabular"].get))
+    app.include_router(ui_routes.build_router(run_handler, engine))  # /ui, its API, POST /report
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.limits.max_body_bytes)
     app.add_middleware(BearerTokenMiddleware, token=settings.endpoint_token)
     return app
