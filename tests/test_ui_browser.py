@@ -252,3 +252,48 @@ def test_pdf_report_downloads_with_the_recordings_numbers(page, server, download
     for key, label in (("qrs_duration", "QRS duration"), ("qt_interval", "QT interval"), ("qtc_bazett", "QTc (Bazett)")):
         assert f"{label}: {measured[key]:g} ms" in text
     assert f"Rhythm: {analysis['rhythm']}" in text and "DEMO" in text
+
+
+def test_philips_file_shows_the_carts_global_and_per_lead_measurements(page, server):
+    path = fixture_path("formats", "philips", "pagewriter_tc_sinus.xml")
+    previous = page.find_element(By.ID, "recording-description").text
+    _upload(page, path)
+    _wait_for_analysis(page, previous)
+    _shot(page, "09-analysis-philips")
+    api = _api(server, "/ui/api/analyze", {"inputs": {"file": base64.b64encode(path.read_bytes()).decode()}}).json()
+    cart = api["result"]["cart_measurements"]
+    shown = {row.get_attribute("data-key"): row.find_elements(By.TAG_NAME, "td")[2].text
+             for row in page.find_elements(By.CSS_SELECTOR, "#measurements tbody tr")}
+    assert shown["heart_rate"] == f"{cart['heart_rate']:g} bpm" and shown["qt_interval"] == f"{cart['qt_interval']:g} ms"
+    assert page.find_element(By.ID, "cart-per-lead-block").is_displayed()
+    lead_rows = page.find_elements(By.CSS_SELECTOR, "#cart-per-lead tbody tr")
+    assert [row.get_attribute("data-lead") for row in lead_rows] == list(api["result"]["cart_lead_measurements"])
+    assert "philips" in page.find_element(By.ID, "recording-description").text
+
+
+def test_pulse_conversation_keeps_the_history(page, server, tmp_path):
+    from pydicom import examples
+
+    from ecg_core.files import read_ecg_file
+    from ecg_core.render import render_ecg
+    from ecg_core.settings import Limits
+
+    image = tmp_path / "ecg.png"
+    render_ecg(read_ecg_file(examples.get_path("waveform").read_bytes(), limits=Limits()).recording).save(image)
+    page.find_element(By.ID, "pulse-image").send_keys(str(image))
+    questions = ("What is the rhythm?", "And the QRS axis?")
+    for count, question in enumerate(questions, start=1):
+        query = page.find_element(By.ID, "pulse-query")
+        query.clear()
+        query.send_keys(question)
+        page.find_element(By.ID, "pulse-button").click()
+        if count == 1:
+            _wait(page, lambda d: d.find_element(By.ID, "progress").is_displayed(), timeout=10)
+            assert "PULSE-7B is generating" in page.find_element(By.ID, "progress-text").text
+            _shot(page, "10-pulse-progress")
+        _wait(page, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#conversation .turn")) == 2 * count, timeout=240)
+    _shot(page, "11-pulse-conversation")
+    turns = page.find_elements(By.CSS_SELECTOR, "#conversation .turn")
+    assert [turn.text for turn in turns[::2]] == list(questions)
+    assert all("assistant" in turn.get_attribute("class") and turn.text.strip() for turn in turns[1::2])
+    assert page.execute_script("return state.history.length") == 4

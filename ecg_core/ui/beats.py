@@ -18,9 +18,9 @@ from typing import Any
 import numpy as np
 
 from ..errors import InputError
-from ..leads import canonical_lead_name
+from ..files import vendor
 from ..settings import Limits
-from ..signal import Recording, parse_recording
+from ..signal import Recording
 from ..tabular import features
 from ..tabular.beat_eval import beat_annotations, score_flags
 from ..tabular.service import TabularService
@@ -35,12 +35,16 @@ _WFDB_NAME = re.compile(r"^[\w\-.]{1,64}\.(hea|dat|atr)$")
 
 
 def read_wfdb_files(files: Any, limits: Limits, field: str = "wfdb_files") -> tuple[Recording, Any]:
-    """A WFDB record sent as ``{"100.hea": base64, "100.dat": base64, "100.atr": base64}``:
-    (recording, (annotated beat samples, symbols) or None without an .atr)."""
+    """A WFDB record sent as ``{"100.hea": base64, "100.dat": base64, "100.atr": base64}``: the recording
+    (through the file reader, ecg_core.files) and its beat annotations (samples, symbols), None without .atr."""
     import wfdb
 
     if not isinstance(files, dict) or not files:
         raise InputError(field, "expected an object {file name: base64 content} with a .hea and its .dat")
+    headers = [name for name in files if isinstance(name, str) and name.endswith(".hea")]
+    if len(headers) != 1:
+        raise InputError(field, f"expected exactly one .hea header, got {len(headers)}")
+    record = headers[0][:-4]
     with tempfile.TemporaryDirectory(prefix="ecg-wfdb-") as folder:
         for name, content in files.items():
             if not isinstance(name, str) or not _WFDB_NAME.match(name):
@@ -49,23 +53,15 @@ def read_wfdb_files(files: Any, limits: Limits, field: str = "wfdb_files") -> tu
                 (Path(folder) / name).write_bytes(base64.b64decode(str(content), validate=True))
             except (binascii.Error, ValueError):
                 raise InputError(f"{field}.{name}", "not valid base64") from None
-        headers = [name[:-4] for name in files if name.endswith(".hea")]
-        if len(headers) != 1:
-            raise InputError(field, f"expected exactly one .hea header, got {len(headers)}")
-        path = str(Path(folder) / headers[0])
+        recording = vendor.read_path(Path(folder) / headers[0], "wfdb", field, limits).recording
+        if f"{record}.atr" not in files:
+            return recording, None
         try:
-            record = wfdb.rdrecord(path)
-            annotation = wfdb.rdann(path, "atr") if f"{headers[0]}.atr" in files else None
-        except Exception as error:  # wfdb raises many kinds for a damaged record; none is the client's stack trace
-            raise InputError(field, f"wfdb: could not read the record ({type(error).__name__}: {error})"[:300]) \
-                from None
-    names = [canonical_lead_name(name) for name in record.sig_name]
-    keep = [i for i, name in enumerate(names) if name is not None and name not in names[:i]] or [0]
-    units = {(record.units[i] or "mV") for i in keep}
-    spec = {"signal": record.p_signal[:, keep].T.tolist(), "fs": float(record.fs), "units": units.pop(),
-            "lead_names": [names[i] for i in keep] if names[keep[0]] else None}
-    recording = parse_recording(spec, field, limits)
-    return recording, None if annotation is None else beat_annotations(annotation.sample, annotation.symbol)
+            annotation = wfdb.rdann(str(Path(folder) / record), "atr")
+        except Exception as error:  # wfdb raises many kinds for a damaged file; the client gets the message only
+            raise InputError(f"{field}.{record}.atr", f"wfdb: not a readable annotation file "
+                             f"({type(error).__name__})") from None
+    return recording, beat_annotations(annotation.sample, annotation.symbol)
 
 
 def beat_view(service: TabularService, recording: Recording, *, model_id: str | None, train_minutes: float,
@@ -77,9 +73,11 @@ def beat_view(service: TabularService, recording: Recording, *, model_id: str | 
         train_until_s = train_minutes * 60.0
         fitted = _fit_on_first_minutes(service, recording, train_until_s, contamination)
         model_id = PAGE_MODEL_ID
+    feature_set = service.load(model_id, id_field="model_id").get("feature_set")
+    if feature_set != "beats":
+        raise InputError("model_id", f"model {model_id!r} scores {feature_set or 'client-supplied'} features, "
+                         "not beats; pick a model fit on the 'beats' feature set")
     predicted = service.predict(model_id, None, recording, rows_field="model_id", id_field="model_id")
-    if predicted["predictions"] and "sample" not in predicted["predictions"][0]:
-        raise InputError("model_id", f"model {model_id!r} scores whole recordings, not beats; pick a beat model")
     samples = np.array([p["sample"] for p in predicted["predictions"]])
     flagged = np.array([p["anomaly"] for p in predicted["predictions"]])
     lead_index = recording.lead_names.index("II") if recording.lead_names and "II" in recording.lead_names else 0

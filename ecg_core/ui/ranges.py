@@ -18,6 +18,8 @@ NORMAL_RANGES: dict[str, tuple[str, str, float | None, float | None]] = {
     "qrs_axis": ("QRS axis", "°", -30, 90),
     "t_axis": ("T axis", "°", None, None),
 }
+# a cart that does not state its QTc formula reports "qtc"; ours beside it is Bazett's (as files.compare does)
+_CART_FALLBACK = {"qtc_bazett": "qtc"}
 
 
 def measurement_table(result: dict) -> list[dict]:
@@ -35,7 +37,7 @@ def measurement_table(result: dict) -> list[dict]:
             flag = "high"
         rows.append({"key": key, "label": label, "unit": unit, "value": value, "low": low, "high": high,
                      "flag": flag, "reason": (measurements.get("unmeasured") or {}).get(key),
-                     "cart": None if cart is None else cart.get(key)})
+                     "cart": None if cart is None else cart.get(key, cart.get(_CART_FALLBACK.get(key, "")))})
     return rows
 
 

@@ -204,7 +204,8 @@ function showAnalysis({ result, display, measurement_table: table }) {
   $("commentary").textContent = result.comment_text || `not available: ${result.commentary_status || "none"}${result.commentary_error ? " — " + result.commentary_error : ""}`;
   $("commentary").className = result.comment_text ? "" : "hint";
 
-  showPerLead((result.measurements || analysis.physiological_parameters || {}).per_lead);
+  showPerLead("per-lead", (result.measurements || analysis.physiological_parameters || {}).per_lead);
+  showPerLead("cart-per-lead", result.cart_lead_measurements);
   drawPaper();
   drawMedianBeat(result.median_beat);
 }
@@ -223,17 +224,21 @@ function showDemo(result) {
   }
 }
 
-function showPerLead(perLead) {
-  $("per-lead-block").hidden = !perLead || !Object.keys(perLead).length;
-  if ($("per-lead-block").hidden) return;
-  const leads = Object.keys(perLead);
-  const keys = [...new Set(leads.flatMap((lead) => Object.keys(perLead[lead] || {})))].filter((k) => leads.some((l) => typeof perLead[l][k] !== "object"));
-  const head = $("per-lead").tHead;
+// Per-lead numbers (ours: issue 13's measurements.per_lead; the cart's: whatever the file stores), one row per lead.
+function showPerLead(tableId, perLead) {
+  const block = $(`${tableId}-block`);
+  const leads = Object.keys(perLead || {});
+  const keys = [...new Set(leads.flatMap((lead) => Object.keys(perLead[lead] || {})))]
+    .filter((key) => leads.some((lead) => typeof perLead[lead][key] === "number"));
+  block.hidden = !keys.length;
+  if (block.hidden) return;
+  const head = $(tableId).tHead;
   head.replaceChildren();
   const headRow = head.insertRow();
   for (const text of ["lead", ...keys]) headRow.append(Object.assign(document.createElement("th"), { textContent: text.replace(/_/g, " ") }));
-  fill("per-lead", leads, [[(lead) => lead], ...keys.map((k) => [(lead) => fmt(perLead[lead][k], typeof perLead[lead][k] === "number" && Math.abs(perLead[lead][k]) < 10 ? 2 : 0),
-    (lead) => (/^st/i.test(k) && Math.abs(perLead[lead][k]) >= 0.1 ? "num flag" : "num")])]);
+  fill(tableId, leads, [[(lead) => lead], ...keys.map((key) => [(lead) => fmt(perLead[lead][key]),
+    (lead) => (/^st/i.test(key) && Math.abs(perLead[lead][key]) >= 0.1 && tableId === "per-lead" ? "num flag" : "num")])]);
+  [...$(tableId).tBodies[0].rows].forEach((row, i) => { row.dataset.lead = leads[i]; });
 }
 
 // ---- ECG paper: 25 mm/s, 10 mm/mV, 1 mm minor and 5 mm major lines --------------------------------
@@ -310,11 +315,12 @@ function drawMedianBeat(median) {
   const f = median.fiducials_ms || {};
   const x = (ms) => x0 + (ms / 1000) * 25 * pxPerMm;
   ctx.font = "11px sans-serif"; ctx.fillStyle = "#1446a0"; ctx.strokeStyle = "#1446a0"; ctx.lineWidth = 1;
-  for (const [key, label] of [["p_onset", "P on"], ["p_offset", "P off"], ["qrs_onset", "QRS on"], ["qrs_offset", "QRS off"], ["t_offset", "T end"]]) {
-    if (f[key] === null || f[key] === undefined) continue;
-    ctx.beginPath(); ctx.moveTo(x(f[key]), 20); ctx.lineTo(x(f[key]), canvas.height - 40); ctx.stroke();
-    ctx.save(); ctx.translate(x(f[key]) + 3, 24); ctx.rotate(Math.PI / 2); ctx.fillText(label, 0, 0); ctx.restore();
-  }
+  const fiducials = [["p_onset", "P on"], ["p_offset", "P off"], ["qrs_onset", "QRS on"], ["qrs_offset", "QRS off"], ["t_offset", "T end"]];
+  fiducials.filter(([key]) => f[key] !== null && f[key] !== undefined).forEach(([key, label], i) => {
+    const top = 14 + (i % 2) * 46;  // alternate heights: neighbouring points are often a few ms apart
+    ctx.beginPath(); ctx.moveTo(x(f[key]), top); ctx.lineTo(x(f[key]), canvas.height - 40); ctx.stroke();
+    ctx.save(); ctx.translate(x(f[key]) + 2, top); ctx.rotate(Math.PI / 2); ctx.fillText(label, 0, 0); ctx.restore();
+  });
   const intervals = [["PR", "p_onset", "qrs_onset"], ["QRS", "qrs_onset", "qrs_offset"], ["QT", "qrs_onset", "t_offset"]]
     .filter(([, a, b]) => f[a] != null && f[b] != null);
   intervals.forEach(([name, a, b], i) => {
