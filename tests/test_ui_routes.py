@@ -75,6 +75,10 @@ def test_report_from_the_api_has_the_numbers(server):
     assert "RITMO SINUSALE" in text  # the cart's statement (Italian cart)
     top = max(result["labels"], key=lambda label: label["probability"])
     assert f"{top['name']}: {top['probability']:.2f}" in text
+    png = requests.post(f"{server}/report?format=png", json={"inputs": inputs}, headers=AUTH, timeout=120)
+    assert png.headers["content-type"] == "image/png" and png.content.startswith(b"\x89PNG")
+    wrong = requests.post(f"{server}/report?format=svg", json={"inputs": inputs}, headers=AUTH, timeout=120)
+    assert wrong.status_code == 400 and wrong.json()["error"].startswith("format: expected one of pdf, png")
 
 
 def test_examples(server):

@@ -18,28 +18,30 @@ from .ranges import measurement_table, range_text
 PAGE_INCHES = (11.69, 8.27)  # A4 landscape
 
 
-def build_pdf(result: dict, recording: Recording) -> bytes:
+REPORT_FORMATS = {"pdf": "application/pdf", "png": "image/png"}
+
+
+def build_report(result: dict, recording: Recording, fmt: str = "pdf") -> bytes:
+    """The report as PDF (real text) or as a PNG image of the same page (`REPORT_FORMATS`)."""
     import matplotlib
 
     matplotlib.use("Agg")  # no display on a server
-    from matplotlib.backends.backend_pdf import PdfPages
     from matplotlib.figure import Figure
 
     figure = Figure(figsize=PAGE_INCHES)
     with matplotlib.rc_context({"pdf.fonttype": 42, "font.size": 7}):
-        paper = figure.add_axes((0.02, 0.40, 0.96, 0.52))
+        paper = figure.add_axes((0.0, 0.28, 0.6, 0.64))  # the paper's aspect fixes its width within this box
         paper.imshow(np.asarray(render_ecg(recording)), interpolation="antialiased")
         paper.set_axis_off()
         figure.text(0.02, 0.965, _title(result, recording), fontsize=11, weight="bold")
         if result.get("weights") == "demo":
             figure.text(0.02, 0.935, f"DEMO — {result.get('notice', 'demo weights')}", color="#b00020",
                         fontsize=9, weight="bold")
-        _column(figure, 0.02, "Measurements (ours | cart | normal)", _measurement_lines(result))
-        _column(figure, 0.36, "Findings", _finding_lines(result))
-        _column(figure, 0.66, "Signal quality and commentary", _quality_lines(result))
+        _column(figure, 0.62, 0.9, "Findings", _finding_lines(result)[:44])
+        _column(figure, 0.02, 0.26, "Measurements (ours | cart | normal)", _measurement_lines(result)[:16])
+        _column(figure, 0.36, 0.26, "Signal quality, cart statements, commentary", _quality_lines(result)[:16])
         buffer = io.BytesIO()
-        with PdfPages(buffer, metadata={"Title": "ECG report", "Creator": "ecg_core"}) as pdf:
-            pdf.savefig(figure)
+        figure.savefig(buffer, format=fmt, dpi=150, metadata={"Title": "ECG report"} if fmt == "pdf" else None)
     return buffer.getvalue()
 
 
@@ -71,25 +73,27 @@ def _finding_lines(result: dict) -> list[str]:
     if urgent:
         lines = ["URGENT: " + "; ".join(map(str, urgent)), ""] + lines
     abnormalities = result.get("clinical_analysis", {}).get("abnormalities") or []
+    wrapped = [part for text in abnormalities[:8] for part in textwrap.wrap(f"- {text}", 75)]
     return (lines or ["ECG-FM not run: " + str(result.get("ecgfm_status", "measurements only"))]) + \
-        ([""] + [f"- {text}" for text in abnormalities[:6]] if abnormalities else [])
+        ([""] + wrapped if wrapped else [])
 
 
 def _quality_lines(result: dict) -> list[str]:
     quality = result.get("signal_quality", {})
-    lines = [f"Overall: {quality.get('grade', '—')} ({quality.get('score', 0):.2f})"]
-    lines += [f"{lead['lead']}: {lead['grade']}" + (f" ({', '.join(lead['problems'])})" if lead["problems"] else "")
-              for lead in quality.get("leads", ())]
+    leads = "  ".join(f"{lead['lead']} {lead['grade']}" + (f" ({', '.join(lead['problems'])})" if lead["problems"] else "")
+                      for lead in quality.get("leads", ()))
+    lines = [f"Overall: {quality.get('grade', '—')} ({quality.get('score', 0):.2f})", *textwrap.wrap(leads, 110)]
     statements = result.get("cart_statements") or []
     if statements:
-        lines += ["", "Cart statements:"] + [f"- {text}" for text in statements[:5]]
+        lines += textwrap.wrap("Cart statements: " + "; ".join(statements), 110)
     comment = result.get("comment_text")
-    lines += ["", "Turkish commentary:" if comment else f"Commentary: {result.get('commentary_status', 'none')}"]
     if comment:
-        lines += textwrap.wrap(comment, 70)[:18]
+        lines += ["Turkish commentary:", *textwrap.wrap(comment, 110)]
+    else:
+        lines.append(f"Commentary: {result.get('commentary_status', 'none')}")
     return lines
 
 
-def _column(figure, x: float, heading: str, lines: list[str]) -> None:
-    figure.text(x, 0.37, heading, fontsize=8, weight="bold", va="top")
-    figure.text(x, 0.345, "\n".join(lines[:34]), va="top", linespacing=1.35)
+def _column(figure, x: float, top: float, heading: str, lines: list[str]) -> None:
+    figure.text(x, top, heading, fontsize=8, weight="bold", va="top")
+    figure.text(x, top - 0.025, "\n".join(lines), va="top", linespacing=1.35)

@@ -66,14 +66,17 @@ def build_router(run_handler: Callable[[Any], Awaitable[Any]], engine) -> APIRou
         return _json({"result": result, "display": drawing, "measurement_table": ranges.measurement_table(result)})
 
     @router.post("/report", tags=["report"])
-    async def pdf_report(body: dict[str, Any] = Body(...)) -> Response:
-        """Body as for ``/ui/api/analyze``; answers a one-page PDF (ECG, measurements, findings, commentary)."""
+    async def report_page(body: dict[str, Any] = Body(...), format: str = "pdf") -> Response:
+        """Body as for ``/ui/api/analyze``; answers a one-page report (ECG, measurements, findings,
+        commentary): PDF, or PNG with ``?format=png``."""
+        if format not in report.REPORT_FORMATS:
+            raise InputError("format", f"expected one of {', '.join(report.REPORT_FORMATS)}, got {format[:20]!r}")
         data = _with_page_parameters(body)
         recording = await run_in_threadpool(_one_recording, data, settings)
         result = await _analysis(run_handler, data)
-        pdf = await run_in_threadpool(report.build_pdf, result, recording)
-        return Response(pdf, media_type="application/pdf",
-                        headers={"Content-Disposition": 'attachment; filename="ecg-report.pdf"'})
+        content = await run_in_threadpool(report.build_report, result, recording, format)
+        return Response(content, media_type=report.REPORT_FORMATS[format],
+                        headers={"Content-Disposition": f'attachment; filename="ecg-report.{format}"'})
 
     @router.post("/ui/api/beats")
     def beat_anomalies(body: dict[str, Any] = Body(...)) -> Response:
