@@ -297,3 +297,22 @@ def test_pulse_conversation_keeps_the_history(page, server, tmp_path):
     assert [turn.text for turn in turns[::2]] == list(questions)
     assert all("assistant" in turn.get_attribute("class") and turn.text.strip() for turn in turns[1::2])
     assert page.execute_script("return state.history.length") == 4
+
+
+def test_bundled_example_shows_the_turkish_commentary_when_configured(browser, httpserver, tmp_path):
+    """A server with DeepSeek configured (a local stand-in answering like DeepSeek): the page, without a token
+    this time, shows the commentary the API returns. Runs last: it moves the browser to another server."""
+    reply = "Kalp ritmi düzenli görünüyor; ölçümler normal sınırlar içinde. Bu bir tanı değildir."
+    httpserver.expect_request("/chat/completions", method="POST").respond_with_json({
+        "id": "x", "object": "chat.completion", "created": 0, "model": "deepseek-v4-flash",
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": reply}, "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": 200, "completion_tokens": 40, "total_tokens": 240}})
+    handler = make_handler(tmp_path, DEEPSEEK_API_KEY="sk-test-key", DEEPSEEK_BASE_URL=httpserver.url_for("").rstrip("/"))
+    with running_server(create_app(handler)) as url:
+        browser.get(f"{url}/ui")
+        _wait(browser, lambda d: d.find_element(By.ID, "server-status").get_attribute("data-ready") == "1")
+        browser.find_element(By.CSS_SELECTOR, "#example-select option[value='neurokit_12lead']").click()
+        _wait(browser, lambda d: d.find_element(By.ID, "commentary").text == reply)
+        _shot(browser, "12-example-with-commentary")
+        assert "sk-test-key" not in browser.page_source
+        assert browser.find_element(By.ID, "recording-description").text.startswith("12 leads, 500 Hz, 10.0 s")

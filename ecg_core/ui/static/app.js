@@ -54,7 +54,7 @@ async function withProgress(label, work) {
   const poll = setInterval(async () => {
     try {
       const health = await (await fetch("/health")).json();
-      const busy = Object.entries(health.models || {}).filter(([, s]) => /load/i.test(JSON.stringify(s)));
+      const busy = Object.entries(health.models || {}).filter(([, status]) => status.state === "loading");
       models = busy.length ? ` — loading ${busy.map(([name]) => name).join(", ")} (first use)` : "";
     } catch (_) { /* the progress line is best effort */ }
   }, 1500);
