@@ -60,6 +60,19 @@ def test_analysis_carries_the_recording_to_draw_and_the_flags(server):
         assert row["flag"] == expected
 
 
+@pytest.mark.parametrize("body, message", [
+    ({"signal": [[0.0] * 5000], "fs": 500}, "inputs: expected one recording"),
+    ({"inputs": [{"signal": [[0.0] * 5000], "fs": 500}]}, "inputs: expected one recording"),
+    ({"inputs": {"query": "hello"}}, "inputs: the page analyses one recording"),
+    ({"inputs": {"signal": [[0.0] * 5000], "fs": 500}, "parameters": [1]}, "parameters: expected an object"),
+    ({"inputs": {"file": "AAAA"}}, "inputs.file:"),
+])
+def test_analysis_and_report_refuse_anything_but_one_recording(server, body, message):
+    for path in ("/ui/api/analyze", "/report"):
+        response = _post(server, path, body)
+        assert response.status_code == 400 and response.json()["error"].startswith(message), response.text
+
+
 def test_report_from_the_api_has_the_numbers(server):
     inputs = examples.example_inputs("pydicom_waveform")
     response = _post(server, "/report", {"inputs": inputs})

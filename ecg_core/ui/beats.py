@@ -31,7 +31,7 @@ BEAT_MODEL_FEATURES = ("rr_local_ratio", "next_rr_ratio", "qrs_width_ms")
 PAGE_MODEL_ID = "page-beats"
 MIN_TRAINING_BEATS = 30
 DISPLAY_FS = 120.0  # a 30 min rhythm strip stays a few MB of JSON
-_WFDB_NAME = re.compile(r"^[\w\-.]{1,64}\.(hea|dat|atr)$")
+_WFDB_NAME = re.compile(r"^[\w\-.]{1,64}\.(hea|dat|atr)$", re.ASCII)
 
 
 def read_wfdb_files(files: Any, limits: Limits, field: str = "wfdb_files") -> tuple[Recording, Any]:

@@ -5,7 +5,6 @@ the decoded recording to draw), the beat-anomaly view, bundled examples, and ``P
 
 from __future__ import annotations
 
-import copy
 from pathlib import Path
 from typing import Any, Awaitable, Callable
 
@@ -14,7 +13,6 @@ from fastapi import APIRouter, Body
 from fastapi.responses import FileResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from .. import contract
 from ..contract import SignalTask, parse_request
 from ..errors import InputError, ModelNotConfigured
 from ..signal import Recording
@@ -99,23 +97,25 @@ def build_router(run_handler: Callable[[Any], Awaitable[Any]], engine) -> APIRou
 
 
 def _with_page_parameters(body: dict) -> dict:
-    """The page wants the median beat where the measurement code offers it (issue 13's parameter)."""
-    data = copy.copy(body)
-    if "return_median_beat" in contract.SIGNAL_PARAMETER_NAMES:
-        data["parameters"] = {"return_median_beat": True, **(body.get("parameters") or {})}
-    return data
+    """The page draws the median beat, so it asks for it unless the caller said otherwise."""
+    parameters = body.get("parameters") or {}
+    if not isinstance(parameters, dict):
+        raise InputError("parameters", f"expected an object, got {type(parameters).__name__}")
+    return {**body, "parameters": {"return_median_beat": True, **parameters}}
 
 
 def _one_recording(data: dict, settings) -> Recording:
+    if not isinstance(data.get("inputs"), dict):
+        raise InputError("inputs", "expected one recording: {\"signal\": [[...]], \"fs\": ...} or {\"file\": ...}")
     tasks = parse_request(data, settings).tasks
-    if len(tasks) != 1 or not isinstance(tasks[0], SignalTask):
+    if not isinstance(tasks[0], SignalTask):
         raise InputError("inputs", "the page analyses one recording: send one signal (inputs.signal) or file")
     return tasks[0].recording
 
 
 async def _analysis(run_handler, data: dict) -> dict:
     """The handler's analysis; without ECG-FM weights the measurements alone, saying so."""
-    inputs = {**data["inputs"], "task": "analyze"} if isinstance(data.get("inputs"), dict) else data.get("inputs")
+    inputs = {**data["inputs"], "task": "analyze"}  # one signal item: _one_recording checked it
     try:
         return (await run_handler({**data, "inputs": inputs}))[0]
     except ModelNotConfigured as error:
