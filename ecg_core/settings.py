@@ -69,6 +69,7 @@ class Settings:
     endpoint_token: str = field(default="", repr=False)
     allow_private_image_urls: bool = False  # only for tests / trusted networks
     mlflow_tracking_uri: str = ""  # MLFLOW_TRACKING_URI: log every tabular fit to MLflow (tabular/tracking.py)
+    cors_origins: tuple[str, ...] = ()  # local server: origins whose browser pages may call it ("*": any)
     limits: Limits = Limits()
 
     @classmethod
@@ -108,6 +109,8 @@ class Settings:
             allow_private_image_urls=_parse_bool(
                 "ECG_ALLOW_PRIVATE_IMAGE_URLS", text("ECG_ALLOW_PRIVATE_IMAGE_URLS", "0")),
             mlflow_tracking_uri=text("MLFLOW_TRACKING_URI"),
+            cors_origins=tuple(origin.strip().rstrip("/") for origin in text("ECG_CORS_ORIGINS").split(",")
+                               if origin.strip()),
             limits=limits,
         ).validated()
 
@@ -118,6 +121,10 @@ class Settings:
             raise InputError("ECG_DTYPE", f"expected auto, float32, float16 or bfloat16, got {self.dtype!r}")
         if self.pulse_quantization not in {"", "8bit", "4bit"}:
             raise InputError("PULSE_QUANTIZATION", f"expected 8bit or 4bit, got {self.pulse_quantization!r}")
+        for origin in self.cors_origins:
+            if origin != "*" and not origin.startswith(("http://", "https://")):
+                raise InputError("ECG_CORS_ORIGINS", f"expected '*' or http(s) origins separated by commas, "
+                                 f"got {origin!r}")
         return self
 
     def replace(self, **changes) -> "Settings":

@@ -64,4 +64,4 @@ def _rate_from_time(time: np.ndarray, name: str, fmt: str, field: str) -> float:
     if step <= 0 or np.abs(steps - step).max() > _EVEN_SPACING * step:
         raise InputError(field, f"{fmt}: time column {name!r} is not evenly spaced and increasing")
     seconds = step / 1000 if "ms" in name.lower() else step
-    return 1.0 / seconds
+    return round(1.0 / seconds, 3)  # a time column rounded to ms gives 249.99999…

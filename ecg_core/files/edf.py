@@ -14,7 +14,7 @@ import numpy as np
 from ..errors import InputError
 from ..settings import Limits
 from ..signal import UNIT_SCALE_TO_MV
-from .assemble import build_recording, lead_name
+from .assemble import build_recording, lead_name, left_out_note
 from .model import EcgFile
 
 
@@ -25,6 +25,7 @@ def read_edf(data: bytes, field: str, limits: Limits) -> EcgFile:
         # edfio loads EDF lazily (header only); its BDF reader has no lazy mode
         record = edfio.read_bdf(data) if bdf else edfio.read_edf(data, lazy_load_data=True)
         signals = [signal for signal in record.signals if lead_name(signal.label)]
+        others = [signal.label[:16] for signal in record.signals if not lead_name(signal.label)]
     except (ValueError, IndexError, UnicodeDecodeError, OverflowError, EOFError) as error:
         raise InputError(field, f"{fmt}: truncated or corrupt header ({type(error).__name__})") from None
     if not signals:
@@ -48,7 +49,8 @@ def read_edf(data: bytes, field: str, limits: Limits) -> EcgFile:
         except (ValueError, OSError, EOFError) as error:
             raise InputError(field, f"{fmt}: truncated or corrupt data ({type(error).__name__})") from None
         leads.append((signal.label, samples))
-    recording = build_recording(leads, fs, fmt, field, limits)
+    notes = [left_out_note(others)] if others else []
+    recording = build_recording(leads, fs, fmt, field, limits, notes)
     age, sex = _age_and_sex(record)
     return EcgFile(format=fmt, recording=recording, age_years=age, sex=sex)
 

@@ -28,11 +28,6 @@ def build_router(run_handler: Callable[[Any], Awaitable[Any]], engine) -> APIRou
     settings = engine.settings
     router = APIRouter(tags=["browser page"])
 
-    @router.get("/", include_in_schema=False)
-    async def root() -> Response:
-        """As on Inference Endpoints, GET / answers the health check; it also points to the page."""
-        return _json({**engine.health(), "ui": "/ui"})
-
     @router.get("/ui", include_in_schema=False)
     @router.get("/ui/", include_in_schema=False)
     async def page() -> FileResponse:
