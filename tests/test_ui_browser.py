@@ -162,6 +162,48 @@ def test_real_12_lead_upload_shows_what_the_api_answers(page, server, real_12_le
     assert flagged == {row["key"] for row in table if row["flag"]}
 
 
+def _inferior_st_elevation(tmp_path: Path) -> tuple[Path, dict]:
+    """The project's synthetic 12-lead with a 0.3 mV injury current added to II, III and aVF after each QRS."""
+    from ecg_core.measure import detect_r_peaks
+    from synthetic_ecg import synthetic_12lead
+
+    signal, names = synthetic_12lead(72, 160, 90, 390, seed=5)
+    fs, samples = 500, np.arange(signal.shape[1])
+    elevation = np.zeros(signal.shape[1])
+    for peak in detect_r_peaks(signal[names.index("II")], fs):
+        start, end = peak + 0.04 * fs, peak + 0.30 * fs
+        elevation = np.maximum(elevation, np.clip(np.minimum((samples - start) / (0.02 * fs),
+                                                             (end - samples) / (0.08 * fs)), 0, 1))
+    for lead in ("II", "III", "aVF"):
+        signal[names.index(lead)] += 0.3 * elevation
+    inputs = {"signal": signal.round(4).tolist(), "fs": fs, "lead_names": list(names)}
+    path = tmp_path / "inferior_st_elevation.json"
+    path.write_text(json.dumps(inputs))
+    return path, inputs
+
+
+def test_urgent_findings_on_top_and_per_lead_st_levels(page, server, tmp_path):
+    path, inputs = _inferior_st_elevation(tmp_path)
+    _upload(page, path)
+    _wait(page, lambda d: d.find_element(By.ID, "urgent").is_displayed(), timeout=60)
+    _shot(page, "02b-urgent-st-elevation")
+    api = _api(server, "/", {"inputs": {**inputs, "task": "analyze"}}).json()[0]
+    urgent = api["clinical_analysis"]["urgent_findings"]
+    assert urgent and urgent[0]["territory"] == "inferior"
+    banner = page.find_element(By.ID, "urgent").text
+    assert urgent[0]["finding"] in banner and "leads II, III, aVF" in banner
+    banner_top = page.find_element(By.ID, "urgent").location["y"]
+    assert banner_top < page.find_element(By.ID, "results").location["y"]  # above everything else
+    per_lead = api["clinical_analysis"]["physiological_parameters"]["per_lead"]
+    header = [th.text for th in page.find_elements(By.CSS_SELECTOR, "#per-lead thead th")]
+    column = header.index("st j mv")
+    flagged = {row.get_attribute("data-lead") for row in page.find_elements(By.CSS_SELECTOR, "#per-lead tbody tr")
+               if "flag" in row.find_elements(By.TAG_NAME, "td")[column].get_attribute("class")}
+    assert flagged == {lead for lead, values in per_lead.items() if abs(values["st_j_mv"]) >= 0.1} == {"II", "III", "aVF"}
+    shown = page.find_element(By.CSS_SELECTOR, "#per-lead tbody tr[data-lead='II']").find_elements(By.TAG_NAME, "td")
+    assert shown[column].text == f"{per_lead['II']['st_j_mv']:g}"
+
+
 def test_zoom_scales_the_paper(page):
     select = page.find_element(By.ID, "zoom")
     select.find_element(By.CSS_SELECTOR, "option[value='2']").click()

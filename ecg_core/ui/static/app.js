@@ -161,7 +161,9 @@ function showAnalysis({ result, display, measurement_table: table }) {
   const analysis = result.clinical_analysis || {};
   const urgent = analysis.urgent_findings || [];
   $("urgent").hidden = urgent.length === 0;
-  $("urgent-list").textContent = urgent.map((u) => (typeof u === "string" ? u : u.finding || u.name || u.description || JSON.stringify(u))).join("; ");
+  $("urgent-list").textContent = urgent.map((u) => (typeof u === "string" ? u
+    : `${u.finding}${u.leads && u.leads.length ? ` (leads ${u.leads.join(", ")})` : ""}`)).join("; ");
+  $("urgent").title = urgent.map((u) => u.criterion || "").join("\n");
   const rec = result.recording || {};
   $("recording-description").textContent = `${rec.format ? rec.format + ", " : ""}${rec.n_leads} leads, ${fmt(rec.fs)} Hz, ${fmt(rec.duration_s, 1)} s` +
     (display.derived.length ? `; derived: ${display.derived.join(", ")}` : "") + (display.missing.length ? `; not recorded: ${display.missing.join(", ")}` : "");
@@ -183,7 +185,8 @@ function showAnalysis({ result, display, measurement_table: table }) {
     [(r) => (r.cart === null || r.cart === undefined ? "" : `${fmt(r.cart)} ${r.unit}`), "num"], [(r) => rangeText(r)],
     [(r) => (r.flag ? (r.flag === "high" ? "▲ high" : "▼ low") : ""), (r) => (r.flag ? "flag" : "")]]);
   for (const [i, row] of [...$("measurements").tBodies[0].rows].entries()) row.dataset.key = table[i].key;
-  $("analysis-notes").textContent = [...(analysis.notes || []), result.ecgfm_status || ""].filter(Boolean).join("; ");
+  $("analysis-notes").textContent = [voltageText(analysis.physiological_parameters || result.measurements || {}),
+    ...(analysis.notes || []), result.ecgfm_status || ""].filter(Boolean).join("; ");
 
   const labels = [...(result.labels || [])].sort((a, b) => b.probability - a.probability);
   $("findings-basis").textContent = analysis.basis ? `(${analysis.basis})` : "";
@@ -208,6 +211,15 @@ function showAnalysis({ result, display, measurement_table: table }) {
   showPerLead("cart-per-lead", result.cart_lead_measurements);
   drawPaper();
   drawMedianBeat(result.median_beat);
+}
+
+function voltageText(measurements) {
+  const v = measurements.voltage_criteria;
+  if (!v) return "";
+  const lvh = (flag) => (flag ? "LVH criterion met" : "below");
+  const cornell = v.cornell_threshold_mv === null || v.cornell_threshold_mv === undefined ? "its threshold depends on sex, not given"
+    : `threshold ${fmt(v.cornell_threshold_mv)} mV: ${lvh(v.cornell_lvh)}`;
+  return `Voltage: Sokolow-Lyon ${fmt(v.sokolow_lyon_mv)} mV (${lvh(v.sokolow_lyon_lvh)}), Cornell ${fmt(v.cornell_mv)} mV (${cornell})`;
 }
 
 function rangeText(row) {
@@ -237,6 +249,7 @@ function showPerLead(tableId, perLead) {
   const headRow = head.insertRow();
   for (const text of ["lead", ...keys]) headRow.append(Object.assign(document.createElement("th"), { textContent: text.replace(/_/g, " ") }));
   fill(tableId, leads, [[(lead) => lead], ...keys.map((key) => [(lead) => fmt(perLead[lead][key]),
+    // ST deviation of 0.1 mV (1 mm) or more, the usual threshold, is highlighted in our own table (mV)
     (lead) => (/^st/i.test(key) && Math.abs(perLead[lead][key]) >= 0.1 && tableId === "per-lead" ? "num flag" : "num")])]);
   [...$(tableId).tBodies[0].rows].forEach((row, i) => { row.dataset.lead = leads[i]; });
 }
