@@ -21,6 +21,7 @@ import scipy.io
 from conftest import ROOT, fixture_path, make_handler
 from ecg_core.server import create_app
 from endpoint_harness import running_server
+from synthetic_ecg import add_st_elevation, synthetic_12lead
 
 webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is a test dependency (requirements-dev.txt)")
 from selenium.webdriver.common.by import By  # noqa: E402
@@ -163,20 +164,9 @@ def test_real_12_lead_upload_shows_what_the_api_answers(page, server, real_12_le
 
 
 def _inferior_st_elevation(tmp_path: Path) -> tuple[Path, dict]:
-    """The project's synthetic 12-lead with a 0.3 mV injury current added to II, III and aVF after each QRS."""
-    from ecg_core.measure import detect_r_peaks
-    from synthetic_ecg import synthetic_12lead
-
     signal, names = synthetic_12lead(72, 160, 90, 390, seed=5)
-    fs, samples = 500, np.arange(signal.shape[1])
-    elevation = np.zeros(signal.shape[1])
-    for peak in detect_r_peaks(signal[names.index("II")], fs):
-        start, end = peak + 0.04 * fs, peak + 0.30 * fs
-        elevation = np.maximum(elevation, np.clip(np.minimum((samples - start) / (0.02 * fs),
-                                                             (end - samples) / (0.08 * fs)), 0, 1))
-    for lead in ("II", "III", "aVF"):
-        signal[names.index(lead)] += 0.3 * elevation
-    inputs = {"signal": signal.round(4).tolist(), "fs": fs, "lead_names": list(names)}
+    signal = add_st_elevation(signal, names, ("II", "III", "aVF"), 0.3)
+    inputs = {"signal": signal.round(4).tolist(), "fs": 500, "lead_names": list(names)}
     path = tmp_path / "inferior_st_elevation.json"
     path.write_text(json.dumps(inputs))
     return path, inputs

@@ -14,6 +14,7 @@ from conftest import fixture_path, make_handler
 from ecg_core.server import create_app
 from ecg_core.ui import examples
 from endpoint_harness import running_server
+from synthetic_ecg import add_st_elevation, synthetic_12lead
 
 TOKEN = "routes-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -92,6 +93,18 @@ def test_report_from_the_api_has_the_numbers(server):
     assert png.headers["content-type"] == "image/png" and png.content.startswith(b"\x89PNG")
     wrong = requests.post(f"{server}/report?format=svg", json={"inputs": inputs}, headers=AUTH, timeout=120)
     assert wrong.status_code == 400 and wrong.json()["error"].startswith("format: expected one of pdf, png")
+
+
+def test_report_puts_urgent_findings_first(server):
+    signal, names = synthetic_12lead(72, 160, 90, 390, seed=5)
+    inputs = {"signal": add_st_elevation(signal, names, ("II", "III", "aVF"), 0.3).round(4).tolist(), "fs": 500,
+              "lead_names": list(names)}
+    urgent = _post(server, "/", {"inputs": {**inputs, "task": "analyze"}}).json()[0]["clinical_analysis"][
+        "urgent_findings"]
+    text = PdfReader(io.BytesIO(_post(server, "/report", {"inputs": inputs}).content)).pages[0].extract_text()
+    findings = text[text.index("Findings"):]
+    assert urgent and findings.split("\n")[1].startswith("URGENT: ST elevation in contiguous inferior leads")
+    assert "(leads II, III, aVF)" in " ".join(text.split())
 
 
 def test_examples(server):

@@ -71,7 +71,9 @@ def _finding_lines(result: dict) -> list[str]:
              for label in labels[:17]]
     urgent = result.get("clinical_analysis", {}).get("urgent_findings") or []
     if urgent:
-        lines = ["URGENT: " + "; ".join(map(str, urgent)), ""] + lines
+        texts = [item if isinstance(item, str) else f"{item['finding']} (leads {', '.join(item.get('leads') or [])})"
+                 for item in urgent]
+        lines = [part for text in texts for part in textwrap.wrap(f"URGENT: {text}", 75)] + [""] + lines
     abnormalities = result.get("clinical_analysis", {}).get("abnormalities") or []
     wrapped = [part for text in abnormalities[:8] for part in textwrap.wrap(f"- {text}", 75)]
     return (lines or ["ECG-FM not run: " + str(result.get("ecgfm_status", "measurements only"))]) + \

@@ -386,6 +386,7 @@ async function findBeats() {
   const first = view.beats.find((b) => b.anomaly && b.time_s >= (view.train_until_s || 0)) || view.beats.find((b) => b.anomaly);
   $("beat-window").value = first ? Math.max(0, Math.floor(first.time_s - 3)) : 0;
   drawBeats();
+  if (view.fitted) await loadBeatModels();  // the model just fit can be picked next time
 }
 
 function nextFlagged() {
