@@ -33,9 +33,11 @@ from .compat import build_ecgfm_router
 from .errors import Busy, InputError, ModelNotConfigured
 from .guards import BodyDeadlineMiddleware, ClientGone, client_gone, current_method_path, header_deadline_protocol, json_safe
 from .tabular.routes import build_router as build_tabular_router
+from .ui import routes as ui_routes
 
 log = logging.getLogger("ecg_core.server")
-OPEN_GET_PATHS = frozenset({"/", "/health"})  # health checks; the documentation is open too (see docs)
+# health checks; the documentation is open too (see docs); the page loads, then asks for the token
+OPEN_GET_PATHS = frozenset({"/", "/health", *ui_routes.OPEN_PATHS})
 
 
 def create_app(handler) -> FastAPI:
@@ -64,7 +66,8 @@ def create_app(handler) -> FastAPI:
 
     @app.get("/", include_in_schema=False)
     async def root() -> PlainTextResponse:
-        return PlainTextResponse("Ok")  # the toolkit's answer
+        # the toolkit's answer, and where the page is
+        return PlainTextResponse("Ok", headers={"Link": '</ui>; rel="alternate"; type="text/html"'})
 
     @app.post("/")
     @app.post("/predict")
@@ -84,6 +87,7 @@ def create_app(handler) -> FastAPI:
     # Seed-compatible routes: thin adapters over the same handler and the same tabular registry.
     app.include_router(build_ecgfm_router(run_handler, settings.limits.max_json_depth))
     app.include_router(build_tabular_router(engine.slots["tabular"].get))
+    app.include_router(ui_routes.build_router(run_handler, engine))  # /ui, its API, POST /report
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.limits.max_body_bytes)
     app.add_middleware(BearerTokenMiddleware, token=settings.endpoint_token)
     app.add_middleware(BodyDeadlineMiddleware, body_timeout_s=settings.limits.body_timeout_s)
