@@ -17,7 +17,11 @@ from mlflow.tracking import MlflowClient  # noqa: E402
 
 @pytest.fixture(scope="module")
 def tracking_uri(tmp_path_factory):
-    return f"sqlite:///{tmp_path_factory.mktemp('mlflow') / 'mlflow.db'}"
+    store = tmp_path_factory.mktemp("mlflow")
+    uri = f"sqlite:///{store / 'mlflow.db'}"
+    # the artifacts beside the store: MLflow's default is ./mlruns in the working directory (the repository)
+    MlflowClient(uri).create_experiment(EXPERIMENT, artifact_location=(store / "artifacts").as_uri())
+    return uri
 
 
 @pytest.fixture(scope="module")
