@@ -28,6 +28,9 @@ def read_edf(data: bytes, field: str, limits: Limits) -> EcgFile:
         others = [signal.label[:16] for signal in record.signals if not lead_name(signal.label)]
     except (ValueError, IndexError, UnicodeDecodeError, OverflowError, EOFError) as error:
         raise InputError(field, f"{fmt}: truncated or corrupt header ({type(error).__name__})") from None
+    if record.reserved.startswith(("EDF+D", "BDF+D")):  # records with gaps between them: no one time axis
+        raise InputError(field, f"{fmt}: discontinuous recordings (EDF+D/BDF+D) are not supported; "
+                         "export the record as continuous (EDF+C)")
     if not signals:
         raise InputError(field, f"{fmt}: not an ECG: no signal is labelled as a standard lead (I, II, V1, ...)")
     rates = {float(signal.sampling_frequency) for signal in signals}
