@@ -1,4 +1,4 @@
-"""Which format a file is, from its content: magic bytes, the XML root, a zip's members, a CSV header.
+"""Which format a file is, from its content: magic bytes, the XML root, a CSV header.
 
 The cart and database formats are recognised by ecgdatakit's own sniffers (the same ones its parser
 dispatches with), given a name without an extension so that only the bytes decide.
@@ -51,8 +51,8 @@ def is_wfdb_header(head: bytes) -> bool:
 
 def looks_delimited(head: bytes) -> bool:
     """Text whose header row names columns, at least one of them a lead (a time column may come first)."""
-    try:
-        _, columns = header_columns(head.decode("utf-8-sig"))
-    except (UnicodeDecodeError, csv.Error):
+    try:  # "replace": the sniffed head may end inside a multi-byte character
+        _, columns = header_columns(head.decode("utf-8-sig", errors="replace"))
+    except csv.Error:
         return False
     return any(lead_name(column) for column in columns)
