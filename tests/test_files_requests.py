@@ -50,3 +50,17 @@ def test_signal_fields_beside_a_file_are_refused(demo_handler, extra, field):
     with pytest.raises(InputError) as caught:
         demo_handler({"inputs": {"file": b64(cart_file_bytes(PAGEWRITER)), **extra}})
     assert str(caught.value).startswith(field + ":")
+
+
+def test_a_file_with_a_question_goes_to_pulse_with_its_analysis(demo_handler):
+    scp = b64(cart_file_bytes(("formats", "scp", "welchallyn_simulator_2008.scp")))
+    [result] = demo_handler({"inputs": {"file": scp, "query": "What is the rhythm?"},
+                             "parameters": {"max_new_tokens": 4}})
+    assert result["task"] == "generate" and isinstance(result["generated_text"], str)
+    assert result["signal_analysis"]["recording"]["lead_names"][:3] == ["I", "II", "III"]
+
+
+def test_a_file_feeds_a_tabular_model(demo_handler):
+    dicom = b64(dicom_bytes())
+    [result] = demo_handler({"inputs": {"file": dicom, "model_id": "demo"}})
+    assert result["task"] == "predict"
