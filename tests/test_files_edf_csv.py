@@ -57,6 +57,13 @@ def test_edf_without_a_voltage_unit_is_refused(reference):
         read_ecg_file(edf_bytes(reference, unit="degC"), limits=LIMITS)
 
 
+def test_edf_leads_at_different_rates_are_refused(reference):
+    signals = [edfio.EdfSignal(reference.signal[0], 1000, label="ECG I", physical_dimension="mV"),
+               edfio.EdfSignal(reference.signal[1, ::2], 500, label="ECG II", physical_dimension="mV")]
+    with pytest.raises(InputError, match=r"^inputs.file: edf: leads sampled at different rates \(500, 1000 Hz\)$"):
+        read_ecg_file(_written(edfio.Edf(signals)), limits=LIMITS)
+
+
 def test_discontinuous_edf_is_refused(reference):
     data = bytearray(edf_bytes(reference))
     data[192:197] = b"EDF+D"  # the header's "reserved" field marks EDF+ discontinuous records
