@@ -25,8 +25,12 @@ import numpy as np  # noqa: E402
 import ludb_reference  # noqa: E402
 from ecg_core.measure import measure  # noqa: E402
 
-LUDB = ROOT.parent / "shared" / "fixtures" / "ludb"
+FIXTURES = ROOT.parent / "shared" / "fixtures"
+LUDB = FIXTURES / "ludb"
 INTERVALS = ("pr_interval", "qrs_duration", "qt_interval", "p_duration")
+# the issue's tolerances for a check against a cart's own measurement (bpm, ms, degrees)
+CART_TOLERANCES = {"heart_rate": 2, "pr_interval": 20, "qrs_duration": 15, "qt_interval": 25, "qtc_bazett": 30,
+                   "qtc_fridericia": 30, "p_axis": 20, "qrs_axis": 20, "t_axis": 20}
 
 
 def evaluate_ludb(numbers: list[int]) -> list[dict]:
@@ -68,6 +72,44 @@ def rhythm_summary(rows: list[dict]) -> dict:
     }
 
 
+def cart_recordings() -> list[tuple[str, object, dict, float | None, str | None]]:
+    """(name, Recording, cart measurements, age, sex) for every cart file of the fixtures and pydicom's ECG."""
+    from pydicom import examples
+
+    from ecg_core.files import read_ecg_file
+    from ecg_core.settings import Limits
+
+    found = []
+    for path in sorted((FIXTURES / "formats").glob("*/*")):
+        if path.parent.name != "licences":
+            source = read_ecg_file(path.read_bytes(), filename=path.name, limits=Limits())
+            found.append((path.name, source.recording, source.cart_measurements or {}, source.age_years, source.sex))
+    dicom = read_ecg_file(Path(examples.get_path("waveform")).read_bytes(), filename="waveform_ecg.dcm",
+                          limits=Limits())
+    found.append(("pydicom waveform_ecg.dcm", dicom.recording, dicom.cart_measurements or {}, dicom.age_years,
+                  dicom.sex))
+    return found
+
+
+def cart_checks(recordings) -> list[dict]:
+    """One row per cart measurement with a tolerance: ours, the cart's, the difference, within tolerance."""
+    rows = []
+    for name, recording, cart, _, _ in recordings:
+        measured = measure(recording.signal, recording.fs, recording.lead_names)
+        for key, tolerance in CART_TOLERANCES.items():
+            cart_key = key if key in cart else ("qtc" if key == "qtc_bazett" and "qtc_bazett" not in cart
+                                                and "qtc_fridericia" not in cart else None)
+            if cart_key is None or cart.get(cart_key) is None:
+                continue
+            ours = measured[key]
+            difference = None if ours is None else ours - cart[cart_key]
+            if difference is not None and key.endswith("_axis"):
+                difference = (difference + 180) % 360 - 180
+            rows.append({"file": name, "key": key, "ours": ours, "cart": cart[cart_key], "difference": difference,
+                         "ok": difference is not None and abs(difference) <= tolerance})
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--records", help="comma-separated LUDB record numbers (default: all)")
@@ -94,6 +136,12 @@ def main() -> None:
         r = rhythm_summary(subset)
         print(f"  PR on sinus {r['pr_on_sinus']:.0%}, QT on sinus {r['qt_on_sinus']:.0%} ({r['sinus']} records); "
               f"PR None on AF/flutter {r['pr_none_on_af']:.0%} ({r['af']}); HR within 3 bpm {r['hr_within_3']:.0%}")
+    checks = cart_checks(cart_recordings())
+    print(f"\nCarts: {sum(not c['ok'] for c in checks)} of {len(checks)} checks out of tolerance")
+    for check in checks:
+        if not check["ok"] or args.per_record:
+            print(f"  {'ok ' if check['ok'] else 'OUT'} {check['file'][:28]:28s} {check['key']:15s} ours {check['ours']} "
+                  f"cart {check['cart']} ({check['difference']})")
 
 
 if __name__ == "__main__":

@@ -1,5 +1,8 @@
-"""Command line: ``python -m ecg_core serve [--demo] [--host H] [--port P] [--token-env]``, and
-``python -m ecg_core analyze FILE [FILE ...] [--json]`` (ECG files; see ecg_core/files/cli.py).
+"""Command line: ``python -m ecg_core serve [--demo] [--preload] [--host H] [--port P] [--repo-dir D]``.
+
+Settings come from the environment (README.md, Configuration); e.g. with ENDPOINT_TOKEN set, requests need
+``Authorization: Bearer <token>``.
+``python -m ecg_core analyze FILE [FILE ...] [--json]`` analyses ECG files (ecg_core/files/cli.py).
 
 Model-specific tools have their own entry points: ``python -m ecg_core.ecgfm convert ...`` and
 ``python -m ecg_core.tabular fit|predict|list|remove|evaluate ...``.
@@ -19,7 +22,8 @@ REPO_DIR = Path(__file__).resolve().parents[1]
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m ecg_core", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m ecg_core", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="run the endpoint handler behind a local HTTP server")
     serve.add_argument("--host", default="127.0.0.1")

@@ -61,9 +61,9 @@ def _ecgfm_result(task_name: str, task: SignalTask, output: dict, options: Signa
     result = {"model": "ECG-FM", "task": task_name, **output}
     measurements = None
     if task_name == "analyze":
-        analysis, signal_quality = _measure_and_assess(task.recording)
+        analysis, signal_quality = _measure_and_assess(task)
         measurements = analysis.measurements
-        result["clinical_analysis"] = interpret.clinical_analysis(measurements, signal_quality, output)
+        result["clinical_analysis"] = interpret.clinical_analysis(measurements, signal_quality, output, task.patient)
         result["signal_quality"] = signal_quality
         _add_median_beat(result, analysis, options)
     return _with_recording(result, task, measurements)
@@ -77,11 +77,11 @@ def _model_free_result(task: SignalTask, options: SignalOptions) -> dict:
         result = {"model": "ecg-renderer", "task": "render", "image": render.png_data_uri(image),
                   "width": image.width, "height": image.height}
     elif task_name == "measure":
-        analysis, signal_quality = _measure_and_assess(recording)
+        analysis, signal_quality = _measure_and_assess(task)
         measurements = analysis.measurements
         result = {"model": "signal-measurements", "task": "measure", "signal_quality": signal_quality,
                   "measurements": measurements,
-                  "clinical_analysis": interpret.clinical_analysis(measurements, signal_quality, None)}
+                  "clinical_analysis": interpret.clinical_analysis(measurements, signal_quality, None, task.patient)}
         _add_median_beat(result, analysis, options)
     else:
         signal_quality = quality.assess(recording.signal, recording.fs, recording.lead_names)
@@ -98,9 +98,10 @@ def _with_recording(result: dict, task: SignalTask, measurements: dict | None) -
     return result
 
 
-def _measure_and_assess(recording: Recording) -> tuple[measure.Analysis, dict]:
+def _measure_and_assess(task: SignalTask) -> tuple[measure.Analysis, dict]:
     """Measurements and quality, on beats found once."""
-    analysis = measure.analyse(recording.signal, recording.fs, recording.lead_names)
+    recording = task.recording
+    analysis = measure.analyse(recording.signal, recording.fs, recording.lead_names, sex=task.patient.sex)
     return analysis, quality.assess(recording.signal, recording.fs, recording.lead_names, analysis.beats)
 
 

@@ -24,6 +24,7 @@ from . import commentary
 from .errors import InputError
 from .files import EcgFile
 from .files.request import parse_file_input
+from .patient import Patient, parse_patient
 from .pulse import service as pulse_service
 from .settings import Limits, Settings
 from .signal import Recording, parse_recording
@@ -39,7 +40,8 @@ SIGNAL_KEYS = ("signal", "fs", "sampling_rate", "lead_names", "units", "recordin
 _FILE_KEYS = ("file", "format")
 _IMAGE_KEYS = ("image", "image_url", "image_base64")
 _ROW_KEYS = ("X", "features")
-_ALLOWED_KEYS = {"task", "query", "history", "model_id", *SIGNAL_KEYS, *_FILE_KEYS, *_IMAGE_KEYS, *_ROW_KEYS}
+_PATIENT_KEYS = ("age", "sex")
+_ALLOWED_KEYS = {"task", "query", "history", "model_id", *SIGNAL_KEYS, *_PATIENT_KEYS, *_FILE_KEYS, *_IMAGE_KEYS, *_ROW_KEYS}
 _SHAPES = ("inputs.signal (+ fs, lead_names) for signal analysis; inputs.image and/or inputs.query "
            "(or inputs as a plain string) for PULSE-7B; inputs.model_id with inputs.X or inputs.features "
            "for a tabular model; inputs.task = 'list_models'; or a list of these for a batch")
@@ -50,6 +52,7 @@ class SignalTask:
     task: str  # one of SIGNAL_TASKS
     recording: Recording
     source: EcgFile | None = None  # the file the recording came from, with the cart's findings
+    patient: Patient = Patient()  # inputs.age / inputs.sex, else the file's: they set ST and voltage cut-points
 
 
 @dataclass(frozen=True)
@@ -135,7 +138,8 @@ def _parse_item(item: Any, prefix: str, limits: Limits, settings: Settings) -> T
     task = _route(item, prefix)
     source = parse_file_input(item, prefix, limits) if "file" in item else None
     if task in SIGNAL_TASKS:
-        return SignalTask(task=task, recording=_parse_signal(item, prefix, limits, source), source=source)
+        return SignalTask(task=task, recording=_parse_signal(item, prefix, limits, source), source=source,
+                          patient=parse_patient(item, prefix, source))
     if task == "generate":
         return _parse_generate(item, prefix, limits, settings, source)
     if task == "predict":

@@ -68,6 +68,7 @@ class Settings:
     deepseek_model: str = DEFAULT_DEEPSEEK_MODEL
     endpoint_token: str = field(default="", repr=False)
     allow_private_image_urls: bool = False  # only for tests / trusted networks
+    cors_origins: tuple[str, ...] = ()  # local server: origins whose browser pages may call it ("*": any)
     limits: Limits = Limits()
 
     @classmethod
@@ -106,6 +107,8 @@ class Settings:
             endpoint_token=text("ENDPOINT_TOKEN"),
             allow_private_image_urls=_parse_bool(
                 "ECG_ALLOW_PRIVATE_IMAGE_URLS", text("ECG_ALLOW_PRIVATE_IMAGE_URLS", "0")),
+            cors_origins=tuple(origin.strip().rstrip("/") for origin in text("ECG_CORS_ORIGINS").split(",")
+                               if origin.strip()),
             limits=limits,
         ).validated()
 
@@ -116,6 +119,10 @@ class Settings:
             raise InputError("ECG_DTYPE", f"expected auto, float32, float16 or bfloat16, got {self.dtype!r}")
         if self.pulse_quantization not in {"", "8bit", "4bit"}:
             raise InputError("PULSE_QUANTIZATION", f"expected 8bit or 4bit, got {self.pulse_quantization!r}")
+        for origin in self.cors_origins:
+            if origin != "*" and not origin.startswith(("http://", "https://")):
+                raise InputError("ECG_CORS_ORIGINS", f"expected '*' or http(s) origins separated by commas, "
+                                 f"got {origin!r}")
         return self
 
     def replace(self, **changes) -> "Settings":

@@ -17,7 +17,8 @@ import numpy as np
 from ..errors import InputError
 from .axes import LIMB_LEAD_VECTORS, frontal_axis_deg
 from .delineate import Boundaries, delineate
-from .filters import bandpass, isoelectric_baseline, remove_powerline, to_analysis_rate
+from .filters import bandpass, isoelectric_baseline, measurement_filter, to_analysis_rate
+from .per_lead import per_lead_measurements, voltage_criteria
 from .rpeaks import consensus_beats
 from .template import MedianBeat, align_to_template, beat_window_s, median_beat
 
@@ -58,13 +59,15 @@ class Analysis:
     median_beat: MedianBeatView | None = field(default=None)  # of the first window that gave one
 
 
-def measure(signal, fs: float, lead_names: tuple[str, ...] | list[str] | None = None) -> dict:
+def measure(signal, fs: float, lead_names: tuple[str, ...] | list[str] | None = None, *,
+            sex: str | None = None) -> dict:
     """Global measurements of one recording; see `MEASUREMENT_KEYS` for the keys and units (`analyse` does
     the work and also returns the beats and the median beat)."""
-    return analyse(signal, fs, lead_names).measurements
+    return analyse(signal, fs, lead_names, sex=sex).measurements
 
 
-def analyse(signal, fs: float, lead_names: tuple[str, ...] | list[str] | None = None) -> Analysis:
+def analyse(signal, fs: float, lead_names: tuple[str, ...] | list[str] | None = None, *,
+            sex: str | None = None) -> Analysis:
     """Global measurements of one recording; see `MEASUREMENT_KEYS` for the keys and units.
 
     ``signal`` is (n_leads, n_samples) in mV (a 1-D array is one lead), ``fs`` in Hz, ``lead_names``
@@ -73,11 +76,13 @@ def analyse(signal, fs: float, lead_names: tuple[str, ...] | list[str] | None = 
     raises `InputError` naming ``inputs.signal``. Rate and rhythm come from every beat of the record;
     the wave measurements from one median beat per window of `WINDOW_S` (records longer than
     `LONG_RECORD_S`) or of the whole record, combined over windows by their median; ``windows`` says
-    how many windows gave a median beat.
+    how many windows gave a median beat. ``per_lead`` ({lead: `per_lead.PER_LEAD_KEYS`}) and
+    ``voltage_criteria`` (Sokolow-Lyon, Cornell; ``sex`` "M"/"F" sets Cornell's threshold) come from the
+    median beat of the first window that gave one.
     """
     signal, names = validate_signal(signal, fs, lead_names)
     result: dict = {key: None for key in MEASUREMENT_KEYS}
-    result.update(beat_count=0, windows=0)
+    result.update(beat_count=0, windows=0, per_lead={}, voltage_criteria=voltage_criteria({}, sex))
     unmeasured: dict[str, str] = {}
     result["unmeasured"] = unmeasured
     live = np.ptp(bandpass(signal, fs), axis=1) >= FLAT_MV
@@ -100,7 +105,7 @@ def analyse(signal, fs: float, lead_names: tuple[str, ...] | list[str] | None = 
         result["rhythm_regular"] = rhythm_is_regular(rr_s)
     else:
         unmeasured["rhythm_regular"] = "fewer than 4 beats: too few to judge regularity"
-    filtered = bandpass(remove_powerline(analysed, rate), rate)
+    filtered = measurement_filter(analysed, rate)
     fiducials, dominant = align_to_template(filtered, rate, beats)
     per_window = [_measure_window(filtered, rate, names, fiducials, dominant, start, stop)
                   for start, stop in _windows(filtered.shape[1], rate)]
@@ -116,6 +121,9 @@ def analyse(signal, fs: float, lead_names: tuple[str, ...] | list[str] | None = 
                 unmeasured[key] = Counter(reasons).most_common(1)[0][0]
     _explain(result, unmeasured, "not measurable on this recording")
     view = next((view for _, _, view in per_window if view is not None), None)
+    if view is not None:
+        result["per_lead"] = per_lead_measurements(view.beat, view.bounds, view.lead_names)
+        result["voltage_criteria"] = voltage_criteria(result["per_lead"], sex)
     return Analysis(result, beats_at_fs, view)
 
 
