@@ -41,6 +41,14 @@ def test_batch_of_files_and_signals(demo_handler):
     assert results[1]["cart_measurements"]["heart_rate"] == 80
 
 
+def test_a_format_hint_without_a_file_is_refused(demo_handler):
+    from ecg_core.errors import InputError
+
+    with pytest.raises(InputError, match=r"^inputs\[1\]\.format: a format hint goes with inputs.file"):
+        demo_handler({"inputs": [{"signal": [[0.0] * 1000], "fs": 250, "task": "quality"},
+                                 {"signal": [[0.0] * 1000], "fs": 250, "format": "csv", "task": "quality"}]})
+
+
 @pytest.mark.parametrize("extra, field", [({"signal": [[0.0] * 1000]}, "inputs.signal"),
                                           ({"lead_names": ["I"]}, "inputs.lead_names"),
                                           ({"fs": 500}, "inputs.fs")])
