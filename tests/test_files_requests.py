@@ -19,7 +19,15 @@ def test_measure_a_file_gives_cart_measurements_beside_ours(demo_handler):
     assert rate["cart"] == 64 and rate["ours"] == result["measurements"]["heart_rate"]
     assert rate["difference"] == pytest.approx(rate["ours"] - 64, abs=0.051)
     assert abs(rate["difference"]) <= 3
-    assert result["measurement_vs_cart"]["qtc"]["compared_with"].startswith("our qtc_bazett")
+    assert "qtc" not in result["cart_measurements"]  # the file states its QTc as Bazett's: no formula-less copy
+
+
+def test_a_qtc_without_its_formula_is_set_beside_our_bazett(demo_handler):
+    heartstart = b64(cart_file_bytes(("formats", "philips", "heartstart_mrx_simulator.xml")))
+    [result] = demo_handler({"inputs": {"file": heartstart, "task": "measure"}})
+    qtc = result["measurement_vs_cart"]["qtc"]
+    assert qtc["cart"] == 422 and qtc["ours"] == result["measurements"]["qtc_bazett"]
+    assert qtc["compared_with"].startswith("our qtc_bazett")
 
 
 def test_analyze_a_dicom_data_uri(demo_handler):
