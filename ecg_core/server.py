@@ -6,6 +6,8 @@ toolkit's health check. Like the toolkit, one request runs through the handler a
 richer ``GET /health`` (model states), the documentation (`docs`), the seed routes, CORS (ECG_CORS_ORIGINS).
 Errors: 400 for client input, 401/403 for a missing/wrong bearer token, 413 for an oversize body, 503 for a
 model that is not configured, 500 (message only, no stack trace) for a failure inside a model.
+ECG files also come in as a raw body with the format's content type or as a multipart upload (`uploads`,
+local-only: the toolkit refuses those content types).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from . import docs, toolkit_http
+from . import docs, toolkit_http, uploads
 from .compat import build_ecgfm_router
 from .errors import InputError, ModelNotConfigured
 from .tabular.routes import build_router as build_tabular_router
@@ -56,8 +58,13 @@ def create_app(handler) -> FastAPI:
     async def predict(request: Request) -> Response:
         """Body: the handler payload, e.g. {"inputs": {...}, "parameters": {...}}; see test_requests.json."""
         toolkit_http.check_accept(request.headers.get("accept"))
-        data = toolkit_http.handler_payload(await request.body(), request.headers.get("content-type"),
-                                            request.query_params)
+        body = await request.body()
+        content_type = request.headers.get("content-type")
+        base_type = (content_type or "").split(";")[0].strip().lower()
+        if uploads.is_upload(base_type):
+            data = await uploads.upload_payload(request, body, base_type, settings.limits)
+        else:
+            data = toolkit_http.handler_payload(body, content_type, request.query_params)
         return ORJSONResponse(await run_handler(data))
 
     install_error_handlers(app)

@@ -42,6 +42,10 @@ class Limits:
     image_fetch_timeout_s: float = 10.0
     max_tabular_rows: int = 10_000
     max_tabular_features: int = 4096
+    max_file_bytes: int = 32 * 1024 * 1024  # one ECG file, after base64 decoding; checked before parsing
+    max_decompressed_bytes: int = 128 * 1024 * 1024  # a zip's members together, from its directory, before extraction
+    max_archive_members: int = 16
+    max_file_amplitude_mv: float = 50.0  # a lead spanning more than this has a calibration that makes no sense
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ def test_examples_cover_every_route_and_enough_bad_requests():
     assert {"analyze_12lead", "features", "quality", "measure", "render", "pulse_image_url", "pulse_image_base64",
             "pulse_image_data_uri", "pulse_text_only", "tabular_predict_rows", "list_models", "commentary_on",
             "commentary_off"} <= tasks
+    assert {"file_dicom", "file_philips_xml", "file_scp", "file_wfdb_zip", "file_edf", "file_csv"} <= tasks
     assert sum("expect_error" in example for example in EXAMPLES) >= 4
 
 

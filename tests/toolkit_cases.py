@@ -67,8 +67,9 @@ TOOLKIT_CASES = (
          phrase="needs to provide a inputs key"),
     Case("json_list_body", body=_json([SIGNAL]), headers=JSON, status=400, phrase="needs to provide a inputs key"),
     Case("no_content_type", body=_json(SIGNAL), status=400, phrase="not supported"),
-    Case("xml_content_type", body=b"<ecg/>", headers={"Content-Type": "application/xml"}, status=400,
-         phrase="not supported"),
+    # The toolkit refuses the content type; the local server takes ECG files as raw bodies (README, ECG files)
+    # and refuses this one as no ECG: both a 400.
+    Case("xml_content_type", body=b"<ecg/>", headers={"Content-Type": "application/xml"}, status=400),
     Case("form_content_type", body=b"inputs=1", headers={"Content-Type": "application/x-www-form-urlencoded"},
          status=400, phrase="not supported"),
     Case("text_plain_content_type", body=b"Is this ECG normal?", headers={"Content-Type": "text/plain"},
