@@ -33,6 +33,7 @@ MEASUREMENT_KEYS = ("heart_rate", "rr_interval", "pr_interval", "p_duration", "q
 FLAT_MV = 0.02  # a lead whose band-passed peak-to-peak is below this carries no ECG
 _RATE_LIMITS_BPM = (20.0, 300.0)
 _IRREGULAR_STEP_FRACTION = 0.1  # of the median RR: a larger median change between successive RRs is irregular
+_IRREGULAR_FIT_PERCENTILE = 10  # of the RR intervals: the one an irregular rhythm's T wave must end within
 _MIN_AXIS_AREA_MV_S = 0.001  # net limb-lead vector below this: the wave has no measurable axis
 LONG_RECORD_S = 20.0  # longer records are measured in windows (shorter ones: one median beat over all beats)
 WINDOW_S = 10.0  # the resting-ECG length cart algorithms are built for; QT and QTc are rate-matched per window
@@ -184,11 +185,13 @@ def _measure_window(filtered: np.ndarray, rate: float, names: tuple[str, ...] | 
     if beat is None:
         return None, {key: "no complete dominant beat to build a median beat from" for key in WAVE_KEYS}, None
     regular = rhythm_is_regular(np.diff(inside) / rate)
-    bounds = delineate(beat, mean_rr_s, regular)
+    # an irregular rhythm's waves must fit before its shorter intervals, not the mean one
+    fit_rr_s = mean_rr_s if regular else float(np.percentile(np.diff(inside), _IRREGULAR_FIT_PERCENTILE)) / rate
+    bounds = delineate(beat, fit_rr_s, regular)
     if bounds.qrs_on is not None:  # second pass with the wander left by the filter removed beat by beat
         segment = segment - isoelectric_baseline(segment, rate, inside + bounds.qrs_on - beat.fiducial)
         beat = median_beat(segment, rate, dominant, *window_s)
-        bounds = delineate(beat, mean_rr_s, regular)
+        bounds = delineate(beat, fit_rr_s, regular)
     values: dict = {key: None for key in WAVE_KEYS}
     reasons: dict[str, str] = {}
     for key, reason in (bounds.problems or {}).items():

@@ -28,6 +28,7 @@ _MAX_PR_S = 0.42  # P onset is looked for at most this long before QRS onset
 _MIN_P_MV = 0.04  # a P wave smaller than this (spatial magnitude) is not called
 _P_NOISE_FACTOR = 6.0  # ... nor one less than this many times the noise in the median beat
 _T_GAP_S = 0.04  # the T wave is looked for this long after QRS offset
+_T_RISE_FRACTION = 0.1  # of the T peak: a rise this large after the T wave's fall is the next wave
 _T_TAIL_S = 0.25  # reference point of the trapezium: this long after the T peak's steepest descent
 _HIDDEN_P_S = 0.25  # a T wave ending closer than this to the next QRS may hide that beat's P wave (PR ≤ 250 ms)
 _TP_MERGED_FRACTION = 0.5  # of the P wave's upslope: a steeper opening of the P window is no quiet TP segment
@@ -52,7 +53,8 @@ class Boundaries:
 
 
 def delineate(beat: MedianBeat, rr_s: float, regular: bool = True) -> Boundaries:
-    """QRS, then the T peak, P wave and T end, on a median beat whose mean RR interval is ``rr_s`` s.
+    """QRS, then the T peak, P wave and T end, on a median beat whose waves fit in ``rr_s`` s (the mean RR
+    interval; a short one for an irregular rhythm).
 
     ``regular``: whether the beats' RR intervals are regular; only then does the previous beat's T
     wave sit at one place in the median beat, where a P wave riding on it can be recognised.
@@ -80,8 +82,10 @@ def delineate(beat: MedianBeat, rr_s: float, regular: bool = True) -> Boundaries
         t_end = _t_end(magnitude, fs, t_wave[0], p_on + rr - 1)
     if t_wave is not None and t_end is None and "t_end" not in problems:
         problems["t_end"] = "no T wave end found before the next beat"
-    elif t_end is not None and p_on is None and t_end > qrs_on + int((rr_s - _HIDDEN_P_S) * fs):
-        t_end = None  # the next P wave may start inside this T wave, and its end may be the P wave's
+    elif t_end is not None and p_on is None and regular and t_end > qrs_on + int((rr_s - _HIDDEN_P_S) * fs):
+        # the next P wave may start inside this T wave, and its end may be the P wave's (an irregular
+        # rhythm without P waves, as atrial fibrillation, has none to hide)
+        t_end = None
         problems["t_end"] = ("the T wave ends too close to the next QRS complex and no separate P wave is "
                              "seen: a P wave may be hidden in its end, so the end is not measured")
     return Boundaries(qrs_on, qrs_off, p_on, p_off, t_end, baseline[:, 0], problems)
@@ -171,8 +175,15 @@ def _t_peak(magnitude: np.ndarray, fs: float, qrs_on: int, qrs_off: int, rr_s: f
 
 
 def _t_end(magnitude: np.ndarray, fs: float, t_peak: int, stop: int) -> int | None:
+    """End of the T wave (trapezium method) between its peak and ``stop``, which is first pulled back to
+    where the curve rises again after falling (the next P wave, or a U wave): the TP level need not be
+    the PR level the curve is measured from, so the lowest point may lie beyond the next P wave."""
     if stop - t_peak <= 2:
         return None
+    after = magnitude[t_peak:stop + 1]
+    rising = after - np.minimum.accumulate(after) > max(_MIN_P_MV / 2, _T_RISE_FRACTION * after[0])
+    if rising.any():
+        stop = t_peak + max(2, int(np.argmax(rising)))
     falls = np.diff(magnitude[t_peak:stop])
     steepest = t_peak + int(np.argmin(falls))
     reference = min(stop, steepest + int(_T_TAIL_S * fs))
