@@ -24,7 +24,7 @@ _QRS_MAX_PAUSE_S = 0.012  # a shorter dip of the slope below that level is a pea
 _QRS_KNEE_REACH_S = 0.03  # the knee of the slope is looked for this far beyond the edge crossing ...
 _QRS_QUIET_FRACTION = 0.02  # ... and not beyond where the slope falls below this (see README: chosen on
 # LUDB DEV and the cart files together, which disagree by ~15 ms)
-_MAX_PR_S = 0.42  # P onset is looked for at most this long before QRS onset
+_MAX_PR_S = 0.45  # P onset is looked for at most this long before QRS onset (PR up to 400 ms, and a lead-in)
 _MIN_P_MV = 0.04  # a P wave smaller than this (spatial magnitude) is not called
 _P_NOISE_FACTOR = 6.0  # ... nor one less than this many times the noise in the median beat
 _T_GAP_S = 0.04  # the T wave is looked for this long after QRS offset
