@@ -83,7 +83,7 @@ def test_per_record_tolerances(ludb_rows, split):
 
 def test_no_record_loses_every_wave_measurement(ludb_rows):
     """Every LUDB record has regular QRS complexes, so none comes back with all wave measurements missing;
-    and all but a few (T wave ends too late at ~90 bpm: records 70 and 114) keep a P or T measurement."""
+    and all but a few (record 114 at 91 bpm: its T wave end is found too late) keep a P or T measurement."""
     without_p_or_t = []
     for row in ludb_rows:
         measured = row["measured"]
