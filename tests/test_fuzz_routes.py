@@ -27,28 +27,37 @@ MAX_SECONDS = float(os.environ.get("ECG_FUZZ_MAX_S", "600"))
 HEALTH_EVERY = 250
 
 
-def _check(response, request, statuses: Counter) -> None:
+def _check(response, request, statuses: Counter, failures: list) -> None:
+    """Count the status; note a 500 (503 is allowed: busy or not configured) or an error without {"error"}."""
     statuses[response.status_code] += 1
     where = f"{request.method} {request.path} {(request.body or b'')[:300]!r}"
-    assert response.status_code < 500 or response.status_code == 503, (where, response.text[:300])
-    if response.status_code >= 400 and request.method != "HEAD":
-        assert isinstance(response.json().get("error"), str), (where, response.text[:300])
+    if response.status_code >= 500 and response.status_code != 503:
+        failures.append((where, response.text[:300]))
+    elif response.status_code >= 400 and request.method != "HEAD":
+        try:
+            shaped = isinstance(response.json().get("error"), str)
+        except ValueError:
+            shaped = False
+        if not shaped:
+            failures.append((where, response.text[:300]))
 
 
 def test_ten_thousand_hostile_requests_in_process_never_500(tmp_path):
     handler = make_handler(tmp_path, ECG_FIT_TIMEOUT_S="20")
     started = time.monotonic()
     statuses: Counter = Counter()
+    failures: list = []
     with TestClient(create_app(handler), raise_server_exceptions=False) as client:
         for number, request in enumerate(hostile_requests(seed=16, count=IN_PROCESS_REQUESTS), 1):
             headers = {"Content-Type": request.content_type} if request.content_type else {}
             response = client.request(request.method, request.path, content=request.body, headers=headers)
-            _check(response, request, statuses)
+            _check(response, request, statuses, failures)
             if number % HEALTH_EVERY == 0:
                 assert client.get("/health").json()["status"] == "ok"
                 assert time.monotonic() - started < MAX_SECONDS, f"only {number} requests in {MAX_SECONDS:g} s"
         assert client.get("/health").json()["status"] == "ok"
         assert client.get("/api/v1/models/models").status_code == 200  # no stored model breaks listing
+    assert not failures, f"{len(failures)} bad answers, first ones: {failures[:5]}"
     assert sum(statuses.values()) == IN_PROCESS_REQUESTS
     assert statuses[200] > IN_PROCESS_REQUESTS // 20 and statuses[400] > IN_PROCESS_REQUESTS // 2, statuses
     print(f"fuzz in-process: {IN_PROCESS_REQUESTS} requests in {time.monotonic() - started:.0f} s, {dict(statuses)}")
@@ -57,16 +66,16 @@ def test_ten_thousand_hostile_requests_in_process_never_500(tmp_path):
 def test_hostile_requests_over_a_socket_never_500_and_garbage_http_does_not_stall(tmp_path):
     handler = make_handler(tmp_path)
     statuses: Counter = Counter()
+    failures: list = []
     with running_server(create_app(handler), http=header_deadline_protocol(2.0)) as url:
         with requests.Session() as session:  # keep-alive: a broken connection would show on the next request
             for number, request in enumerate(hostile_requests(seed=1616, count=SOCKET_REQUESTS), 1):
                 headers = {"Content-Type": request.content_type} if request.content_type else {}
                 response = session.request(request.method, url + request.path, data=request.body,
                                            headers=headers, timeout=60)
-                _check(response, request, statuses)
+                _check(response, request, statuses, failures)
                 if number % 50 == 0:
-                    assert session.get(f"{url}/health", timeout=10).json() == handler.health() | {
-                        "models": session.get(f"{url}/health", timeout=10).json()["models"]}
+                    assert session.get(f"{url}/health", timeout=10).json()["status"] == "ok"
         host, port = url.removeprefix("http://").split(":")
         for garbage in (b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03" + b"\x00" * 64 + b"\r\n\r\n",  # TLS hello
                         b"GET /" + b"a" * 100_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n",
@@ -78,6 +87,7 @@ def test_hostile_requests_over_a_socket_never_500_and_garbage_http_does_not_stal
                 reply = sock.recv(200)
                 assert not reply or reply.startswith(b"HTTP/1.1 4"), reply
         assert requests.get(f"{url}/health", timeout=10).json()["status"] == "ok"
+    assert not failures, f"{len(failures)} bad answers, first ones: {failures[:5]}"
     assert sum(statuses.values()) == SOCKET_REQUESTS
     print(f"fuzz over the socket: {SOCKET_REQUESTS} requests, {dict(statuses)}")
 
