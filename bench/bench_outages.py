@@ -55,14 +55,16 @@ def deepseek_outage(count: int, deadline_s: float) -> dict:
     for label, threshold in (("breaker (3 failures)", "3"), ("no breaker", str(10**9))):
         handler = _handler(DEEPSEEK_API_KEY="sk-bench-0000000000", DEEPSEEK_BASE_URL=base,
                            DEEPSEEK_BREAKER_FAILURES=threshold)
-        seconds = []
+        seconds, statuses = [], []
         for i in range(count):  # distinct signals: no cache hits
             payload = {"inputs": {"signal": [[v * (1 + i / 100) for v in LEAD]], "fs": 500, "lead_names": ["II"],
-                                  "task": "quality"}, "parameters": {"deepseek_timeout": deadline_s}}
+                                  "task": "analyze"}, "parameters": {"deepseek_timeout": deadline_s}}
             started = time.perf_counter()
-            handler(payload)
+            (result,) = handler(payload)
             seconds.append(time.perf_counter() - started)
+            statuses.append(result["commentary_status"])
         results[label] = seconds
+        results[f"{label} statuses"] = statuses
     server.stop.set()
     server.shutdown()
     return results
@@ -121,6 +123,9 @@ def main() -> None:
     outage = deepseek_outage(args.requests, args.deadline)
     print(f"DeepSeek hanging, {args.requests} sequential requests, commentary deadline {args.deadline:g} s:")
     for label, seconds in outage.items():
+        if label.endswith("statuses"):
+            print(f"  {label}: {' '.join(seconds)}")
+            continue
         print(f"  {label:22s} per request: {' '.join(f'{s:.2f}' for s in seconds)} s; total {sum(seconds):.1f} s; "
               f"median {statistics.median(seconds):.2f} s")
     image_s, queued_s = image_host_outage(args.image_timeout)

@@ -22,6 +22,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -127,7 +128,8 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(error.status_code, message, **(error.headers or {}))
 
     @app.exception_handler(ClientGone)
-    async def client_gone_error(_: Request, __: ClientGone):
+    @app.exception_handler(ClientDisconnect)  # gone (or its chunked body broken) while the body was read
+    async def client_gone_error(_: Request, __: Exception):
         return Response(status_code=499)  # nginx's "client closed request": nobody is there to read it
 
     @app.exception_handler(Busy)
