@@ -11,6 +11,7 @@ import time
 from . import interpret, measure, quality, render
 from .contract import SignalOptions, SignalTask
 from .errors import ModelNotConfigured
+from .files.compare import file_fields
 from .signal import Recording
 from .slots import ModelSlot
 from utils import timed
@@ -36,12 +37,12 @@ def run_signal_tasks(tasks: list[SignalTask], options: SignalOptions, ecgfm: Mod
         model_share = (time.perf_counter() - started) / len(indices)
         for i, output in zip(indices, outputs):
             with timed() as timer:
-                results[i] = _ecgfm_result(task_name, tasks[i].recording, output)
+                results[i] = _ecgfm_result(task_name, tasks[i], output, options)
             results[i]["processing_time"] = round(timer.seconds + model_share, 4)
     for i, task in enumerate(tasks):
         if results[i] is None:
             with timed() as timer:
-                results[i] = _model_free_result(task.task, task.recording)
+                results[i] = _model_free_result(task, options)
             results[i]["processing_time"] = round(timer.seconds, 4)
     return results  # type: ignore[return-value]
 
@@ -56,31 +57,58 @@ def analyze_or_measure(recording: Recording, options: SignalOptions, ecgfm: Mode
         return result
 
 
-def _ecgfm_result(task_name: str, recording: Recording, output: dict) -> dict:
+def _ecgfm_result(task_name: str, task: SignalTask, output: dict, options: SignalOptions) -> dict:
     result = {"model": "ECG-FM", "task": task_name, **output}
+    measurements = None
     if task_name == "analyze":
-        measurements = measure.measure(recording.signal, recording.fs, recording.lead_names)
-        signal_quality = quality.assess(recording.signal, recording.fs, recording.lead_names)
-        result["clinical_analysis"] = interpret.clinical_analysis(measurements, signal_quality, output)
+        analysis, signal_quality = _measure_and_assess(task)
+        measurements = analysis.measurements
+        result["clinical_analysis"] = interpret.clinical_analysis(measurements, signal_quality, output, task.patient)
         result["signal_quality"] = signal_quality
-    result["recording"] = describe_recording(recording)
-    return result
+        _add_median_beat(result, analysis, options)
+    return _with_recording(result, task, measurements)
 
 
-def _model_free_result(task_name: str, recording: Recording) -> dict:
+def _model_free_result(task: SignalTask, options: SignalOptions) -> dict:
+    task_name, recording = task.task, task.recording
+    measurements = None
     if task_name == "render":
         image = render.render_ecg(recording)
         result = {"model": "ecg-renderer", "task": "render", "image": render.png_data_uri(image),
                   "width": image.width, "height": image.height}
+    elif task_name == "measure":
+        analysis, signal_quality = _measure_and_assess(task)
+        measurements = analysis.measurements
+        result = {"model": "signal-measurements", "task": "measure", "signal_quality": signal_quality,
+                  "measurements": measurements,
+                  "clinical_analysis": interpret.clinical_analysis(measurements, signal_quality, None, task.patient)}
+        _add_median_beat(result, analysis, options)
     else:
         signal_quality = quality.assess(recording.signal, recording.fs, recording.lead_names)
         result = {"model": "signal-quality", "task": "quality", "signal_quality": signal_quality}
-        if task_name == "measure":
-            measurements = measure.measure(recording.signal, recording.fs, recording.lead_names)
-            result.update(model="signal-measurements", task="measure", measurements=measurements,
-                          clinical_analysis=interpret.clinical_analysis(measurements, signal_quality, None))
-    result["recording"] = describe_recording(recording)
+    return _with_recording(result, task, measurements)
+
+
+def _with_recording(result: dict, task: SignalTask, measurements: dict | None) -> dict:
+    """The recording's description and, for a file, the cart's findings beside our measurements."""
+    result["recording"] = describe_recording(task.recording)
+    if task.source is not None:
+        result["recording"]["format"] = task.source.format
+        result.update(file_fields(task.source, measurements))
     return result
+
+
+def _measure_and_assess(task: SignalTask) -> tuple[measure.Analysis, dict]:
+    """Measurements and quality, on beats found once."""
+    recording = task.recording
+    analysis = measure.analyse(recording.signal, recording.fs, recording.lead_names, sex=task.patient.sex)
+    return analysis, quality.assess(recording.signal, recording.fs, recording.lead_names, analysis.beats)
+
+
+def _add_median_beat(result: dict, analysis: measure.Analysis, options: SignalOptions) -> None:
+    if options.return_median_beat:
+        result["median_beat"] = (measure.median_beat_payload(analysis.median_beat)
+                                 if analysis.median_beat is not None else None)
 
 
 def describe_recording(recording: Recording) -> dict:

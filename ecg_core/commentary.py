@@ -134,8 +134,10 @@ class Commentator:
                     dict(statuses))
 
     def _fields_for(self, results: list[dict], options: CommentaryOptions, deadline: float) -> list[dict]:
-        if not options.enabled:
-            return [_fields("disabled", error="disabled by the request (enable_turkish_commentary)")] * len(results)
+        if not options.enabled:  # by the request, or by default because no key is configured
+            reason = ("disabled by the request (enable_turkish_commentary)" if self._client is not None
+                      else "no DeepSeek API key is configured on this endpoint (DEEPSEEK_API_KEY)")
+            return [_fields("disabled", error=reason)] * len(results)
         if self._client is None:
             return [_fields("api_key_missing", error="DEEPSEEK_API_KEY is not set on this endpoint")] * len(results)
         summaries = [english_summary(result) if isinstance(result, dict) else "" for result in results]

@@ -8,6 +8,8 @@ Accepted shapes under ``inputs`` (a list of them is a batch; a plain string is a
   signal analysis  {"signal": [[...]], "fs": 500, "lead_names": [...], "units": "mV", "task": "analyze"}
   PULSE-7B         {"query": "...", "image": "<https URL | data URI | base64>", "history": [...]}
   signal + PULSE   {"signal": [[...]], "fs": 500, "query": "..."}  (renders the ECG and asks PULSE)
+  ECG file         {"file": "<base64 | data URI>", "format": "<optional hint>", ...}  in place of signal, on
+                   every route that takes a signal (files.request says which signal fields it refuses)
   tabular model    {"model_id": "...", "X": [[...], ...]}  or  {"model_id": "...", "signal": [[...]], "fs": ...}
   registry         {"task": "list_models"}
 """
@@ -19,6 +21,9 @@ from typing import Any, Union
 
 from . import commentary
 from .errors import InputError
+from .files import EcgFile
+from .files.request import parse_file_input
+from .patient import Patient, parse_patient
 from .payload import brief, check_payload, is_finite_number
 from .pulse import service as pulse_service
 from .settings import Limits, Settings
@@ -27,13 +32,16 @@ from .tabular.rows import check_row_list
 
 SIGNAL_TASKS = ("analyze", "features", "quality", "measure", "render")
 TASKS = (*SIGNAL_TASKS, "generate", "predict", "list_models")
-SIGNAL_PARAMETER_NAMES = frozenset({"return_features", "return_segments", "pad_short", "thresholds"})
+SIGNAL_PARAMETER_NAMES = frozenset({"return_features", "return_segments", "pad_short", "thresholds",
+                                    "return_median_beat"})
 DEFAULT_IMAGE_QUERY = "What are the main features in this ECG image?"
 
 SIGNAL_KEYS = ("signal", "fs", "sampling_rate", "lead_names", "units", "recording_duration")
+_FILE_KEYS = ("file", "format")
 _IMAGE_KEYS = ("image", "image_url", "image_base64")
 _ROW_KEYS = ("X", "features")
-_ALLOWED_KEYS = {"task", "query", "history", "model_id", *SIGNAL_KEYS, *_IMAGE_KEYS, *_ROW_KEYS}
+_PATIENT_KEYS = ("age", "sex")
+_ALLOWED_KEYS = {"task", "query", "history", "model_id", *SIGNAL_KEYS, *_PATIENT_KEYS, *_FILE_KEYS, *_IMAGE_KEYS, *_ROW_KEYS}
 _SHAPES = ("inputs.signal (+ fs, lead_names) for signal analysis; inputs.image and/or inputs.query "
            "(or inputs as a plain string) for PULSE-7B; inputs.model_id with inputs.X or inputs.features "
            "for a tabular model; inputs.task = 'list_models'; or a list of these for a batch")
@@ -43,6 +51,8 @@ _SHAPES = ("inputs.signal (+ fs, lead_names) for signal analysis; inputs.image a
 class SignalTask:
     task: str  # one of SIGNAL_TASKS
     recording: Recording
+    source: EcgFile | None = None  # the file the recording came from, with the cart's findings
+    patient: Patient = Patient()  # inputs.age / inputs.sex, else the file's: they set ST and voltage cut-points
 
 
 @dataclass(frozen=True)
@@ -76,6 +86,7 @@ class SignalOptions:
     return_features: bool = False
     return_segments: bool = False
     pad_short: bool = False
+    return_median_beat: bool = False  # analyze/measure results carry the median beat with its boundaries
     thresholds: float | dict[str, float] | None = None
 
 
@@ -125,18 +136,20 @@ def _parse_item(item: Any, prefix: str, limits: Limits, settings: Settings) -> T
     if unknown:
         raise InputError(f"{prefix}.{unknown[0]}", f"unknown field; accepted fields are {', '.join(sorted(_ALLOWED_KEYS))}")
     task = _route(item, prefix)
+    source = parse_file_input(item, prefix, limits) if "file" in item else None
     if task in SIGNAL_TASKS:
-        return SignalTask(task=task, recording=_parse_signal(item, prefix, limits))
+        return SignalTask(task=task, recording=_parse_signal(item, prefix, limits, source), source=source,
+                          patient=parse_patient(item, prefix, source))
     if task == "generate":
-        return _parse_generate(item, prefix, limits, settings)
+        return _parse_generate(item, prefix, limits, settings, source)
     if task == "predict":
-        return _parse_predict(item, prefix, limits)
+        return _parse_predict(item, prefix, limits, source)
     return ListModelsTask()
 
 
 def _route(item: dict, prefix: str) -> str:
     """Which route an item goes to: its explicit task, else what its keys say."""
-    has_signal = "signal" in item
+    has_signal = "signal" in item or "file" in item  # a file is a signal in another encoding
     image_keys = [key for key in _IMAGE_KEYS if key in item]
     has_rows = any(key in item for key in _ROW_KEYS)
     if len(image_keys) > 1:
@@ -153,7 +166,7 @@ def _route(item: dict, prefix: str) -> str:
             raise InputError(f"{prefix}.task", f"unknown task {str(task)[:40]!r}; expected one of {', '.join(TASKS)}")
         needs_signal = task in SIGNAL_TASKS
         if needs_signal and not has_signal:
-            raise InputError(f"{prefix}.signal", f"task {task!r} needs a signal")
+            raise InputError(f"{prefix}.signal", f"task {task!r} needs a signal (or an ECG file)")
         if needs_signal and (image_keys or has_rows):
             raise InputError(prefix, f"task {task!r} takes a signal only")
         if task == "generate" and not ("query" in item or image_keys or has_signal):
@@ -172,8 +185,8 @@ def _route(item: dict, prefix: str) -> str:
     raise InputError(prefix, f"cannot tell what to do with fields {sorted(item)[:8]}; accepted: {_SHAPES}")
 
 
-def _parse_signal(item: dict, prefix: str, limits: Limits) -> Recording:
-    recording = parse_recording(item, prefix, limits)
+def _parse_signal(item: dict, prefix: str, limits: Limits, source: EcgFile | None) -> Recording:
+    recording = source.recording if source is not None else parse_recording(item, prefix, limits)
     duration = item.get("recording_duration")
     if duration is not None:
         if isinstance(duration, bool) or not is_finite_number(duration) \
@@ -197,12 +210,13 @@ def _parse_query(value: Any, field: str, limits: Limits) -> str:
     return value.strip()
 
 
-def _parse_generate(item: dict, prefix: str, limits: Limits, settings: Settings) -> GenerateTask:
+def _parse_generate(item: dict, prefix: str, limits: Limits, settings: Settings,
+                    source: EcgFile | None) -> GenerateTask:
     image_field = next((key for key in _IMAGE_KEYS if key in item), "")
     image = item.get(image_field) if image_field else None
     if image_field:
         _check_image_value(image, f"{prefix}.{image_field}")
-    recording = _parse_signal(item, prefix, limits) if "signal" in item else None
+    recording = _parse_signal(item, prefix, limits, source) if "signal" in item or source else None
     if "query" in item:
         query = _parse_query(item["query"], f"{prefix}.query", limits)
     elif image is not None or recording is not None:
@@ -231,13 +245,14 @@ def _is_pil_image(value: Any) -> bool:
     return type(value).__module__.startswith("PIL.")
 
 
-def _parse_predict(item: dict, prefix: str, limits: Limits) -> PredictTask:
+def _parse_predict(item: dict, prefix: str, limits: Limits, source: EcgFile | None) -> PredictTask:
     model_id = item.get("model_id")
     if not isinstance(model_id, str) or not model_id:
         raise InputError(f"{prefix}.model_id", f"expected a model id string, got {brief(model_id)}")
     row_key = next((key for key in _ROW_KEYS if key in item), None)
     if row_key is None:
-        return PredictTask(model_id=model_id, rows=None, recording=_parse_signal(item, prefix, limits), prefix=prefix)
+        return PredictTask(model_id=model_id, rows=None, recording=_parse_signal(item, prefix, limits, source),
+                           prefix=prefix)
     rows = item[row_key]
     check_row_list(rows, f"{prefix}.{row_key}", limits)
     return PredictTask(model_id=model_id, rows=rows, recording=None, prefix=prefix, rows_key=row_key)
@@ -245,7 +260,7 @@ def _parse_predict(item: dict, prefix: str, limits: Limits) -> PredictTask:
 
 def _parse_signal_options(parameters: dict) -> SignalOptions:
     flags = {}
-    for name in ("return_features", "return_segments", "pad_short"):
+    for name in ("return_features", "return_segments", "pad_short", "return_median_beat"):
         value = parameters.get(name, False)
         if not isinstance(value, bool):
             raise InputError(f"parameters.{name}", f"expected true or false, got {brief(value)}")

@@ -11,8 +11,6 @@ formats only (no EPS/PostScript), caps pixels before decompressing, applies EXIF
 
 from __future__ import annotations
 
-import base64
-import binascii
 import io
 import ipaddress
 import re
@@ -27,6 +25,7 @@ import requests
 from PIL import Image, ImageOps, UnidentifiedImageError
 from requests.adapters import HTTPAdapter
 
+from . import encoded
 from .errors import InputError
 from .settings import Limits, Settings
 from utils import Watchdog
@@ -259,24 +258,14 @@ def _read_body(response: requests.Response, host: str, field: str, limits: Limit
 
 
 def _decode_data_uri(text: str, field: str, limits: Limits) -> bytes:
-    header, comma, payload = text.partition(",")
-    if not comma or not header.lower().endswith(";base64"):
-        raise InputError(field, "data URI must be base64-encoded (data:image/png;base64,...)")
-    media_type = header[5:-len(";base64")].strip().lower()
+    media_type, payload = encoded.split_data_uri(text, field)
     if media_type and not media_type.startswith("image/"):
         raise InputError(field, f"data URI media type is {media_type!r}, expected image/*")
     return _decode_base64(payload, field, limits)
 
 
 def _decode_base64(text: str, field: str, limits: Limits) -> bytes:
-    compact = "".join(text.split())
-    if len(compact) > (limits.max_image_bytes + 2) // 3 * 4:
-        raise InputError(field, f"oversize: base64 image is larger than {limits.max_image_bytes} bytes")
-    compact = compact.replace("-", "+").replace("_", "/")  # URL-safe alphabet too
-    try:
-        return base64.b64decode(compact + "=" * (-len(compact) % 4), validate=True)
-    except (binascii.Error, ValueError):
-        raise InputError(field, "not valid base64 (nor an http(s) URL or data URI)") from None
+    return encoded.decode_base64(text, field, limits.max_image_bytes, "image")
 
 
 def _check_pixels(size: tuple[int, int], field: str, limits: Limits) -> None:

@@ -8,6 +8,9 @@ measurements alone, and the text says so. This is decision support, not a diagno
 
 from __future__ import annotations
 
+from .patient import Patient
+from .urgent import st_elevation_findings
+
 _RHYTHM_LABELS = (  # ECG-FM (MIMIC-IV-ECG) rhythm labels, most specific first
     ("Electronic pacemaker", "Paced rhythm"),
     ("Ventricular tachycardia", "Ventricular tachycardia"),
@@ -21,10 +24,11 @@ _COVERED_LABELS = {"Sinus rhythm", "Tachycardia", "Bradycardia", "1st degree atr
 _CORE_MEASUREMENTS = ("heart_rate", "pr_interval", "qrs_duration", "qt_interval", "qrs_axis")
 
 
-def clinical_analysis(measurements: dict, quality: dict, ecgfm: dict | None) -> dict:
+def clinical_analysis(measurements: dict, quality: dict, ecgfm: dict | None, patient: Patient = Patient()) -> dict:
     """Seed-compatible summary: rhythm, heart_rate, qrs_duration, qt_interval, pr_interval (ms / bpm),
     axis_deviation, abnormalities, confidence (0..1, a heuristic, not a calibrated probability),
-    physiological_parameters (every measurement), plus ``basis`` and ``notes`` saying what it rests on.
+    physiological_parameters (every measurement), plus ``basis`` and ``notes`` saying what it rests on,
+    and ``urgent_findings`` (ST elevation by `urgent.st_elevation_findings`; ``patient`` sets its cut-points).
     """
     found = set(ecgfm.get("findings", ())) if ecgfm else set()
     probabilities = {label["name"]: label.get("probability") for label in (ecgfm or {}).get("labels", ())}
@@ -41,6 +45,7 @@ def clinical_analysis(measurements: dict, quality: dict, ecgfm: dict | None) -> 
         "pr_interval": measurements.get("pr_interval"),
         "axis_deviation": axis_deviation(measurements.get("qrs_axis")),
         "abnormalities": abnormalities,
+        "urgent_findings": st_elevation_findings(measurements, patient),
         "confidence": _confidence(measurements, quality, ecgfm),
         "basis": "ECG-FM labels and measurements" if ecgfm else "measurements only",
         "notes": notes,
@@ -127,6 +132,11 @@ def _abnormalities(m: dict, found: set[str], with_ecgfm: bool, probabilities: di
     deviation = axis_deviation(m.get("qrs_axis"))
     if deviation not in ("Normal", "Indeterminate"):
         items.append(f"{deviation} (QRS axis {m['qrs_axis']:.0f}°)")
+    voltage = m.get("voltage_criteria") or {}
+    if voltage.get("sokolow_lyon_lvh"):
+        items.append(f"LVH voltage (Sokolow-Lyon {voltage['sokolow_lyon_mv']:.2f} mV ≥ 3.5)")
+    if voltage.get("cornell_lvh"):
+        items.append(f"LVH voltage (Cornell {voltage['cornell_mv']:.2f} mV > {voltage['cornell_threshold_mv']})")
     for label in sorted(found - _COVERED_LABELS) + [label for label, _ in _RHYTHM_LABELS if label in found]:
         probability = probabilities.get(label)
         items.append(f"ECG-FM: {label}" + (f" (probability {probability:.2f})" if probability is not None else ""))

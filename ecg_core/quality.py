@@ -28,8 +28,11 @@ _PENALTIES = (
 )
 
 
-def assess(signal, fs: float, lead_names=None) -> dict:
+def assess(signal, fs: float, lead_names=None, beats: np.ndarray | None = None) -> dict:
     """Quality of a (n_leads, n_samples) mV recording at ``fs`` Hz (a 1-D array is one lead).
+
+    ``beats``: the QRS complexes `ecg_core.measure.analyse` already found (sample indices), so they are
+    detected once per recording; without them they are detected here.
 
     Returns {"grade", "score" (0..1), "reasons": [str], "leads": [{"lead", "grade", "score",
     "problems", "amplitude_mv", "hf_noise_mv", "wander_mv", "powerline_mv", "clipped_fraction",
@@ -43,7 +46,7 @@ def assess(signal, fs: float, lead_names=None) -> dict:
     reasons = [f"lead {lead['lead']}: {problem}" for lead in leads for problem in lead["problems"]]
     usable = scores > 0
     score = float(scores.mean())
-    if usable.any() and consensus_beats(signal[usable], fs).size < 2:
+    if usable.any() and (len(beats) if beats is not None else consensus_beats(signal[usable], fs).size) < 2:
         reasons.insert(0, "no QRS complexes could be detected")
         score = min(score, 0.2)
     if not usable.all():  # a missing lead costs at least a grade, more than half of them two grades more

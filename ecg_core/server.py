@@ -1,12 +1,16 @@
 """The local endpoint server: the handler behind FastAPI/uvicorn, behaving like Inference Endpoints.
 
-``POST /`` and ``POST /predict`` take JSON (or a raw ``image/*`` body, which becomes
-``{"inputs": {"image": <bytes>}}``) and answer the handler's list of results. Like the toolkit, one
-request runs through the handler at a time. Errors: 400 for client input, 401/403 for a missing/wrong
-bearer token, 413 for an oversize body, 503 for a model that is not configured, 500 (message only, no
-stack trace, ``Connection: close``) for a failure inside a model. Every error body is ``{"error": ...}``,
-FastAPI's own 404/405/422 included. Connection-level guards (read deadlines, abandoned requests) live in
-guards.py.
+``POST /`` and ``POST /predict`` take what the toolkit takes (`toolkit_http`: JSON with ``inputs``, or a raw
+image body; query-string parameters) and answer the handler's list of results; ``GET /`` answers 200 like the
+toolkit's health check. Like the toolkit, one request runs through the handler at a time. Local-only: the
+richer ``GET /health`` (model states), the documentation (`docs`), the seed routes, CORS (ECG_CORS_ORIGINS).
+Errors: 400 for client input, 401/403 for a missing/wrong bearer token, 413 for an oversize body, 503 for a
+model that is not configured (or, with Retry-After, too many fits), 408 for a body that does not arrive in
+time, 500 (message only, no stack trace, ``Connection: close``) for a failure inside a model. Every error
+body is ``{"error": ...}``, FastAPI's own 404/405 included. Connection-level guards (read deadlines,
+abandoned requests) live in guards.py.
+ECG files also come in as a raw body with the format's content type or as a multipart upload (`uploads`,
+local-only: the toolkit refuses those content types).
 """
 
 from __future__ import annotations
@@ -19,28 +23,30 @@ from typing import Any
 import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import JSONResponse, Response
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from . import docs, toolkit_http, uploads
 from .compat import build_ecgfm_router
 from .errors import Busy, InputError, ModelNotConfigured
-from .guards import BodyDeadlineMiddleware, ClientGone, client_gone, current_method_path, header_deadline_protocol, json_safe
+from .guards import (BodyDeadlineMiddleware, ClientGone, client_gone, current_method_path, header_deadline_protocol,
+                     json_safe)
 from .tabular.routes import build_router as build_tabular_router
 
 log = logging.getLogger("ecg_core.server")
-OPEN_PATHS = frozenset({"/health"})
+OPEN_GET_PATHS = frozenset({"/", "/health"})  # health checks; the documentation is open too (see docs)
 
 
 def create_app(handler) -> FastAPI:
     """`handler` is an `EndpointHandler` (anything with __call__(data), health() and .engine)."""
     engine = handler.engine
     settings = engine.settings
-    app = FastAPI(title="ECG inference endpoint", version="1", docs_url="/docs",
-                  openapi_url="/api/openapi.json", redoc_url=None, default_response_class=ORJSONResponse)
+    app = docs.documented_app("ECG inference endpoint", bearer_token=bool(settings.endpoint_token))
+    app.router.default_response_class = ORJSONResponse  # the seed routes' dicts too (escapes bad text)
     handler_lock = asyncio.Lock()
 
     async def run_handler(data: Any) -> Any:
@@ -58,22 +64,22 @@ def create_app(handler) -> FastAPI:
             return ORJSONResponse({"status": "ok"})
         return ORJSONResponse(handler.health())
 
-    @app.get("/api/openapi", include_in_schema=False)
-    async def swagger():
-        return get_swagger_ui_html(openapi_url=app.openapi_url, title=app.title)
+    @app.get("/", include_in_schema=False)
+    async def root() -> PlainTextResponse:
+        return PlainTextResponse("Ok")  # the toolkit's answer
 
     @app.post("/")
     @app.post("/predict")
     async def predict(request: Request) -> Response:
         """Body: the handler payload, e.g. {"inputs": {...}, "parameters": {...}}; see test_requests.json."""
+        toolkit_http.check_accept(request.headers.get("accept"))
         body = await request.body()
-        content_type = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
-        if content_type.startswith("image/"):
-            data: Any = {"inputs": {"image": body}}
-        elif content_type in ("application/json", "text/json", ""):
-            data = parse_json_body(body)
+        content_type = request.headers.get("content-type")
+        base_type = (content_type or "").split(";")[0].strip().lower()
+        if uploads.is_upload(base_type):
+            data = await uploads.upload_payload(request, body, base_type, settings.limits)
         else:
-            raise InputError("Content-Type", f"unsupported {content_type!r}; send application/json or image/*")
+            data = toolkit_http.handler_payload(body, content_type, request.query_params)
         return ORJSONResponse(await run_handler(data))
 
     install_error_handlers(app)
@@ -83,16 +89,10 @@ def create_app(handler) -> FastAPI:
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.limits.max_body_bytes)
     app.add_middleware(BearerTokenMiddleware, token=settings.endpoint_token)
     app.add_middleware(BodyDeadlineMiddleware, body_timeout_s=settings.limits.body_timeout_s)
+    if settings.cors_origins:  # outermost, so preflights and error answers carry the CORS headers too
+        app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origins), allow_methods=["GET", "POST"],
+                           allow_headers=["Authorization", "Content-Type"])
     return app
-
-
-def parse_json_body(body: bytes) -> Any:
-    if not body:
-        raise InputError("body", "empty; expected a JSON object")
-    try:
-        return orjson.loads(body)
-    except orjson.JSONDecodeError as error:
-        raise InputError("body", f"invalid JSON ({error})"[:200]) from None
 
 
 class ORJSONResponse(JSONResponse):
@@ -147,14 +147,15 @@ def install_error_handlers(app: FastAPI) -> None:
 
 
 class BearerTokenMiddleware:
-    """With ENDPOINT_TOKEN set, every route except /health needs ``Authorization: Bearer <token>``."""
+    """With ENDPOINT_TOKEN set, every route but the health checks and the documentation needs
+    ``Authorization: Bearer <token>``."""
 
     def __init__(self, app: ASGIApp, token: str):
         self.app = app
         self.token = token.encode()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not self.token or scope["path"] in OPEN_PATHS:
+        if scope["type"] != "http" or not self.token or _is_open(scope):
             return await self.app(scope, receive, send)
         header = dict(scope["headers"]).get(b"authorization", b"")
         scheme, _, supplied = header.partition(b" ")
@@ -172,6 +173,11 @@ def _token_matches(authorization: str, token: bytes) -> bool:
     """Constant-time check of an ``Authorization: Bearer <token>`` header value."""
     scheme, _, supplied = authorization.partition(" ")
     return scheme.lower() == "bearer" and hmac.compare_digest(supplied.strip().encode("latin-1", "replace"), token)
+
+
+def _is_open(scope: Scope) -> bool:
+    path = scope["path"]
+    return scope["method"] in ("GET", "HEAD") and (path in OPEN_GET_PATHS or docs.is_documentation(path))
 
 
 class BodyLimitMiddleware:

@@ -50,6 +50,10 @@ class Limits:
     max_iterations: int = 10_000  # max_iter of iterative solvers
     fit_timeout_s: float = 120.0  # a fit runs in a worker process that is killed at this wall-clock limit
     max_concurrent_fits: int = 2  # more are refused with 503 + Retry-After
+    max_file_bytes: int = 32 * 1024 * 1024  # one ECG file, after base64 decoding; checked before parsing
+    max_decompressed_bytes: int = 128 * 1024 * 1024  # a zip's members together, from its directory, before extraction
+    max_archive_members: int = 16
+    max_file_amplitude_mv: float = 50.0  # a lead spanning more than this has a calibration that makes no sense
 
 
 @dataclass(frozen=True)
@@ -74,6 +78,7 @@ class Settings:
     deepseek_breaker_cooldown_s: float = 60.0  # how long it then stays open before one probe call
     endpoint_token: str = field(default="", repr=False)
     allow_private_image_urls: bool = False  # only for tests / trusted networks
+    cors_origins: tuple[str, ...] = ()  # local server: origins whose browser pages may call it ("*": any)
     limits: Limits = Limits()
 
     @classmethod
@@ -116,6 +121,8 @@ class Settings:
             endpoint_token=text("ENDPOINT_TOKEN"),
             allow_private_image_urls=_parse_bool(
                 "ECG_ALLOW_PRIVATE_IMAGE_URLS", text("ECG_ALLOW_PRIVATE_IMAGE_URLS", "0")),
+            cors_origins=tuple(origin.strip().rstrip("/") for origin in text("ECG_CORS_ORIGINS").split(",")
+                               if origin.strip()),
             limits=limits,
         ).validated()
 
@@ -126,6 +133,10 @@ class Settings:
             raise InputError("ECG_DTYPE", f"expected auto, float32, float16 or bfloat16, got {self.dtype!r}")
         if self.pulse_quantization not in {"", "8bit", "4bit"}:
             raise InputError("PULSE_QUANTIZATION", f"expected 8bit or 4bit, got {self.pulse_quantization!r}")
+        for origin in self.cors_origins:
+            if origin != "*" and not origin.startswith(("http://", "https://")):
+                raise InputError("ECG_CORS_ORIGINS", f"expected '*' or http(s) origins separated by commas, "
+                                 f"got {origin!r}")
         return self
 
     def replace(self, **changes) -> "Settings":

@@ -17,7 +17,7 @@ from .settings import Limits
 
 DEFAULT_FS = 500.0
 _MAX_SAMPLE = 1e300  # integers beyond float64 (a 400-digit one) arrive as Python ints in an object array
-_UNIT_SCALE_TO_MV = {"mv": 1.0, "uv": 1e-3, "µv": 1e-3, "μv": 1e-3, "microvolt": 1e-3, "v": 1e3, "millivolt": 1.0}
+UNIT_SCALE_TO_MV = {"mv": 1.0, "uv": 1e-3, "µv": 1e-3, "μv": 1e-3, "microvolt": 1e-3, "v": 1e3, "millivolt": 1.0}
 
 
 @dataclass(frozen=True)
@@ -37,24 +37,30 @@ class Recording:
 def parse_recording(spec: dict[str, Any], prefix: str, limits: Limits) -> Recording:
     """Validate ``spec["signal"]`` with its ``fs``, ``lead_names`` and ``units`` (fields under ``prefix``)."""
     notes: list[str] = []
-    fs = _parse_fs(spec, prefix, limits, notes)
+    fs = parse_fs(spec, prefix, limits, notes)
     lead_names = _parse_lead_names(spec.get("lead_names"), f"{prefix}.lead_names", limits)
     array = _to_float_array(spec.get("signal"), f"{prefix}.signal", limits)
     array = _orient(array, lead_names, f"{prefix}.signal", limits)
-    n_leads, n_samples = array.shape
-    if n_samples < limits.min_samples or n_samples / fs < limits.min_duration_s:
-        raise InputError(f"{prefix}.signal", f"recording too short: {n_samples} samples at {fs:g} Hz "
-                         f"({n_samples / fs:.2f} s); at least {limits.min_duration_s:g} s are needed")
-    array = array * _unit_scale(spec.get("units"), f"{prefix}.units")
+    array = array * unit_scale(spec.get("units"), f"{prefix}.units")
     names = lead_names
-    if names is None and n_leads == len(STANDARD_LEADS):
+    if names is None and array.shape[0] == len(STANDARD_LEADS):
         names = STANDARD_LEADS
         notes.append("lead_names not given; assumed the standard order I, II, III, aVR, aVL, aVF, V1-V6")
-    array = _repair_nan(array, names, f"{prefix}.signal", limits, notes)
+    return finish_recording(array, fs, names, f"{prefix}.signal", limits, notes)
+
+
+def finish_recording(array: np.ndarray, fs: float, names: tuple[str, ...] | None, field_name: str,
+                     limits: Limits, notes: list[str]) -> Recording:
+    """The checks every recording passes, from a request or a file: long enough, finite, gaps repaired."""
+    n_samples = array.shape[1]
+    if n_samples < limits.min_samples or n_samples / fs < limits.min_duration_s:
+        raise InputError(field_name, f"recording too short: {n_samples} samples at {fs:g} Hz "
+                         f"({n_samples / fs:.2f} s); at least {limits.min_duration_s:g} s are needed")
+    array = _repair_nan(array, names, field_name, limits, notes)
     return Recording(signal=array, fs=fs, lead_names=names, notes=tuple(notes))
 
 
-def _parse_fs(spec: dict, prefix: str, limits: Limits, notes: list[str]) -> float:
+def parse_fs(spec: dict, prefix: str, limits: Limits, notes: list[str]) -> float:
     value = spec.get("fs", spec.get("sampling_rate"))
     if value is None:
         notes.append(f"fs not given; assumed {DEFAULT_FS:g} Hz")
@@ -143,10 +149,10 @@ def _orient(array: np.ndarray, lead_names: tuple[str, ...] | None, field_name: s
                      f"{limits.max_leads} leads (give lead_names to disambiguate)")
 
 
-def _unit_scale(value: Any, field_name: str) -> float:
+def unit_scale(value: Any, field_name: str) -> float:
     if value is None:
         return 1.0
-    scale = _UNIT_SCALE_TO_MV.get(str(value).strip().lower()) if isinstance(value, str) else None
+    scale = UNIT_SCALE_TO_MV.get(str(value).strip().lower()) if isinstance(value, str) else None
     if scale is None:
         raise InputError(field_name, f"unknown unit {str(value)[:20]!r}; expected 'mV' (default), 'uV' or 'V'")
     return scale

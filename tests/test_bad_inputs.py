@@ -124,6 +124,8 @@ def test_http_bad_inputs_get_400_and_server_keeps_serving(demo_handler):
                 body = json.dumps(payload, allow_nan=False)
             except ValueError:  # inf cannot travel as standard JSON: the server's parser refuses it
                 body, phrase = json.dumps(payload), "invalid JSON"
+            if not isinstance(payload, dict) or "inputs" not in payload:  # the toolkit's rule, before the handler
+                phrase = "needs to provide a inputs key"
             response = requests.post(url, data=body, headers={"Content-Type": "application/json"}, timeout=60)
             assert response.status_code == 400, (name, response.status_code, response.text[:300])
             assert phrase in response.json()["error"], name

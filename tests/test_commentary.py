@@ -165,10 +165,16 @@ def annotated(commentator: Commentator, results: list, options: CommentaryOption
 def test_disabled_and_missing_key_statuses(settings):
     results = annotated(Commentator(settings), [analyze_result()], parse_options({}, settings))
     assert results[0]["commentary_status"] == "disabled" and results[0]["comment_text"] is None
+    assert results[0]["commentary_error"] == "no DeepSeek API key is configured on this endpoint (DEEPSEEK_API_KEY)"
     results = annotated(Commentator(settings), [analyze_result()],
                         parse_options({"enable_turkish_commentary": True}, settings))
     assert results[0]["commentary_status"] == "api_key_missing"
     assert "DEEPSEEK_API_KEY" in results[0]["commentary_error"]
+    keyed = settings.replace(deepseek_api_key=API_KEY, deepseek_base_url=UNREACHABLE)
+    results = annotated(Commentator(keyed), [analyze_result()],
+                        parse_options({"enable_turkish_commentary": False}, keyed))
+    assert results[0]["commentary_status"] == "disabled"
+    assert results[0]["commentary_error"] == "disabled by the request (enable_turkish_commentary)"
 
 
 def test_results_without_text_get_no_text_without_calling_deepseek(settings):

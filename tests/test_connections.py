@@ -29,10 +29,11 @@ class GatedHandler:
         self.started: list[str] = []
 
     def __call__(self, data):
-        self.started.append(data["tag"])
-        if data["tag"] == "slow":
+        tag = data["inputs"]["tag"]
+        self.started.append(tag)
+        if tag == "slow":
             self.gate.wait(30)
-        return [{"tag": data["tag"]}]
+        return [{"tag": tag}]
 
     def health(self):
         return self.inner.health()
@@ -54,17 +55,19 @@ def _raw_post(url: str, body: bytes, content_length: int | None = None) -> socke
 def test_work_of_a_client_that_left_while_queued_is_skipped(tmp_path, caplog):
     handler = GatedHandler(make_handler(tmp_path))
     with running_server(create_app(handler)) as url, caplog.at_level(logging.INFO, logger="ecg_core.server"):
-        slow = threading.Thread(target=requests.post, args=(url,), kwargs={"json": {"tag": "slow"}, "timeout": 30})
+        slow = threading.Thread(target=requests.post, args=(url,), kwargs={"json": {"inputs": {"tag": "slow"}}, "timeout": 30})
         slow.start()
-        while handler.started != ["slow"]:
+        deadline = time.monotonic() + 20
+        while handler.started != ["slow"] and time.monotonic() < deadline:
             time.sleep(0.01)
+        assert handler.started == ["slow"]
         for _ in range(5):  # five clients queue behind the slow one, then leave
-            _raw_post(url, json.dumps({"tag": "abandoned"}).encode()).close()
+            _raw_post(url, json.dumps({"inputs": {"tag": "abandoned"}}).encode()).close()
         time.sleep(0.3)
         handler.gate.set()
         slow.join(30)
         started = time.monotonic()
-        response = requests.post(url, json={"tag": "quick"}, timeout=30)
+        response = requests.post(url, json={"inputs": {"tag": "quick"}}, timeout=30)
         assert response.status_code == 200 and response.json() == [{"tag": "quick"}]
         assert time.monotonic() - started < 2
     assert handler.started == ["slow", "quick"]  # the abandoned requests never reached the handler

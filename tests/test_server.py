@@ -33,8 +33,7 @@ def test_bearer_token_is_required_and_checked(tmp_path):
         auth = {"Authorization": "Bearer s3cret-token"}
         assert requests.post(url, json=QUALITY_REQUEST, headers=auth, timeout=30).status_code == 200
         assert requests.post(f"{url}/predict", json=QUALITY_REQUEST, headers=auth, timeout=30).status_code == 200
-        assert requests.get(f"{url}/docs", timeout=30).status_code == 401
-        assert requests.get(f"{url}/docs", headers=auth, timeout=30).status_code == 200
+        assert requests.get(f"{url}/docs", timeout=30).status_code == 200  # open on purpose (ecg_core/docs.py)
         health = requests.get(f"{url}/health", timeout=30)
         assert health.status_code == 200 and "s3cret" not in health.text
 

@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from ..errors import InputError
 from .axes import LIMB_LEAD_VECTORS, frontal_axis_deg
 from .delineate import Boundaries, delineate
-from .filters import bandpass, isoelectric_baseline, remove_powerline, to_analysis_rate
+from .filters import bandpass, isoelectric_baseline, measurement_filter, to_analysis_rate
+from .per_lead import per_lead_measurements, voltage_criteria
 from .rpeaks import consensus_beats
-from .template import align_beats, beat_window_s, dominant_mask, median_beat
+from .template import MedianBeat, align_to_template, beat_window_s, median_beat
 
 # Result keys and units: heart_rate (bpm, mean ventricular rate), rr_interval, pr_interval, p_duration,
 # qrs_duration, qt_interval, qtc_bazett, qtc_fridericia (ms), p_axis, qrs_axis, t_axis (degrees,
@@ -39,7 +41,33 @@ WAVE_KEYS = ("pr_interval", "p_duration", "qrs_duration", "qt_interval", "qtc_ba
              "p_axis", "qrs_axis", "t_axis")
 
 
-def measure(signal, fs: float, lead_names: tuple[str, ...] | list[str] | None = None) -> dict:
+@dataclass(frozen=True)
+class MedianBeatView:
+    """One window's median beat with its boundaries, and the lead names of its rows (live leads only)."""
+
+    beat: MedianBeat
+    bounds: Boundaries
+    lead_names: tuple[str, ...] | None
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """What measuring a recording found: the result dict, the beats and the representative median beat."""
+
+    measurements: dict
+    beats: np.ndarray  # QRS sample indices in the recording's own sampling (shared with the quality checks)
+    median_beat: MedianBeatView | None = field(default=None)  # of the first window that gave one
+
+
+def measure(signal, fs: float, lead_names: tuple[str, ...] | list[str] | None = None, *,
+            sex: str | None = None) -> dict:
+    """Global measurements of one recording; see `MEASUREMENT_KEYS` for the keys and units (`analyse` does
+    the work and also returns the beats and the median beat)."""
+    return analyse(signal, fs, lead_names, sex=sex).measurements
+
+
+def analyse(signal, fs: float, lead_names: tuple[str, ...] | list[str] | None = None, *,
+            sex: str | None = None) -> Analysis:
     """Global measurements of one recording; see `MEASUREMENT_KEYS` for the keys and units.
 
     ``signal`` is (n_leads, n_samples) in mV (a 1-D array is one lead), ``fs`` in Hz, ``lead_names``
@@ -48,25 +76,28 @@ def measure(signal, fs: float, lead_names: tuple[str, ...] | list[str] | None = 
     raises `InputError` naming ``inputs.signal``. Rate and rhythm come from every beat of the record;
     the wave measurements from one median beat per window of `WINDOW_S` (records longer than
     `LONG_RECORD_S`) or of the whole record, combined over windows by their median; ``windows`` says
-    how many windows gave a median beat.
+    how many windows gave a median beat. ``per_lead`` ({lead: `per_lead.PER_LEAD_KEYS`}) and
+    ``voltage_criteria`` (Sokolow-Lyon, Cornell; ``sex`` "M"/"F" sets Cornell's threshold) come from the
+    median beat of the first window that gave one.
     """
     signal, names = validate_signal(signal, fs, lead_names)
     result: dict = {key: None for key in MEASUREMENT_KEYS}
-    result.update(beat_count=0, windows=0)
+    result.update(beat_count=0, windows=0, per_lead={}, voltage_criteria=voltage_criteria({}, sex))
     unmeasured: dict[str, str] = {}
     result["unmeasured"] = unmeasured
     live = np.ptp(bandpass(signal, fs), axis=1) >= FLAT_MV
     if not live.any():
         _explain(result, unmeasured, f"the signal is flat (no lead varies by {FLAT_MV} mV or more)")
-        return result
+        return Analysis(result, np.zeros(0, dtype=np.int64))
     analysed, rate = to_analysis_rate(signal[live], fs)
     names = tuple(name for name, keep in zip(names, live) if keep) if names else None
     beats = consensus_beats(analysed, rate)
     result["beat_count"] = int(beats.size)
+    beats_at_fs = np.minimum(np.round(beats * fs / rate).astype(np.int64), signal.shape[1] - 1)
     rr_s = np.diff(beats) / rate
     if rr_s.size < 1 or not _RATE_LIMITS_BPM[0] <= 60 / rr_s.mean() <= _RATE_LIMITS_BPM[1]:
         _explain(result, unmeasured, "no regular series of QRS complexes was found (too few beats, or noise)")
-        return result
+        return Analysis(result, beats_at_fs)
     mean_rr_s = float(rr_s.mean())
     result["heart_rate"] = round(60.0 / mean_rr_s, 1)
     result["rr_interval"] = round(1000 * mean_rr_s, 1)
@@ -74,22 +105,26 @@ def measure(signal, fs: float, lead_names: tuple[str, ...] | list[str] | None = 
         result["rhythm_regular"] = rhythm_is_regular(rr_s)
     else:
         unmeasured["rhythm_regular"] = "fewer than 4 beats: too few to judge regularity"
-    filtered = bandpass(remove_powerline(analysed, rate), rate)
-    fiducials = align_beats(filtered, rate, beats)
-    per_window = [_measure_window(filtered, rate, names, fiducials, start, stop)
+    filtered = measurement_filter(analysed, rate)
+    fiducials, dominant = align_to_template(filtered, rate, beats)
+    per_window = [_measure_window(filtered, rate, names, fiducials, dominant, start, stop)
                   for start, stop in _windows(filtered.shape[1], rate)]
-    measured = [values for values, _ in per_window if values is not None]
+    measured = [values for values, _, _ in per_window if values is not None]
     result["windows"] = len(measured)
     for key in WAVE_KEYS:
         found = [values[key] for values in measured if values[key] is not None]
         if found and 2 * len(found) >= len(per_window):  # a value needs at least half of the windows
             result[key] = _combine(key, found)
         else:
-            reasons = [reasons[key] for _, reasons in per_window if key in reasons]
+            reasons = [reasons[key] for _, reasons, _ in per_window if key in reasons]
             if reasons:
                 unmeasured[key] = Counter(reasons).most_common(1)[0][0]
     _explain(result, unmeasured, "not measurable on this recording")
-    return result
+    view = next((view for _, _, view in per_window if view is not None), None)
+    if view is not None:
+        result["per_lead"] = per_lead_measurements(view.beat, view.bounds, view.lead_names)
+        result["voltage_criteria"] = voltage_criteria(result["per_lead"], sex)
+    return Analysis(result, beats_at_fs, view)
 
 
 def rhythm_is_regular(rr_s: np.ndarray) -> bool:
@@ -120,23 +155,24 @@ def _combine(key: str, values: list) -> float:
 
 
 def _measure_window(filtered: np.ndarray, rate: float, names: tuple[str, ...] | None, fiducials: np.ndarray,
-                    start: int, stop: int) -> tuple[dict | None, dict[str, str]]:
-    """({key: value or None for `WAVE_KEYS`}, {key: reason}) from the median beat of the beats whose
-    fiducial lies in [start, stop); the values are None when no median beat could be built."""
-    inside = fiducials[(fiducials >= start) & (fiducials < stop)]
+                    dominant: np.ndarray, start: int, stop: int) -> tuple[dict | None, dict[str, str], MedianBeatView | None]:
+    """({key: value or None for `WAVE_KEYS`}, {key: reason}, the median beat) from the median beat of the
+    beats whose fiducial lies in [start, stop); values and beat are None when no median beat was built."""
+    in_window = (fiducials >= start) & (fiducials < stop)
+    inside = fiducials[in_window]
     if inside.size < 2:
-        return None, {key: "fewer than 2 beats in a window: no median beat" for key in WAVE_KEYS}
+        return None, {key: "fewer than 2 beats in a window: no median beat" for key in WAVE_KEYS}, None
     # the beats' own stretch of signal, with room for the first and last beat's waves
     pad = int(_WINDOW_PAD_S * rate)
     first, last = max(0, start - pad), min(filtered.shape[1], stop + pad)
     segment, inside = filtered[:, first:last], inside - first
-    dominant = inside[dominant_mask(segment, rate, inside)]
+    dominant = inside[dominant[in_window]]
     mean_rr_s = float(np.mean(np.diff(inside))) / rate
     median_rr_s = float(np.median(np.diff(inside))) / rate
     window_s = beat_window_s(median_rr_s)
     beat = median_beat(segment, rate, dominant, *window_s)
     if beat is None:
-        return None, {key: "no complete dominant beat to build a median beat from" for key in WAVE_KEYS}
+        return None, {key: "no complete dominant beat to build a median beat from" for key in WAVE_KEYS}, None
     regular = rhythm_is_regular(np.diff(inside) / rate)
     bounds = delineate(beat, mean_rr_s, regular)
     if bounds.qrs_on is not None:  # second pass with the wander left by the filter removed beat by beat
@@ -161,7 +197,7 @@ def _measure_window(filtered: np.ndarray, rate: float, names: tuple[str, ...] | 
         values["qtc_bazett"] = round(qt_ms / math.sqrt(mean_rr_s), 1)  # each window with its own RR
         values["qtc_fridericia"] = round(qt_ms / mean_rr_s ** (1 / 3), 1)
     _measure_axes(values, reasons, beat.waveform, rate, names, bounds)
-    return values, reasons
+    return values, reasons, MedianBeatView(beat, bounds, names)
 
 
 def _measure_axes(result: dict, unmeasured: dict, waveform: np.ndarray, rate: float,

@@ -20,6 +20,9 @@ _QRS_SEARCH_S = (0.15, 0.2)  # QRS boundaries are looked for this far before / a
 _QRS_CORE_FRACTION = 0.3  # of the peak slope: clearly inside the QRS
 _QRS_EDGE_FRACTION = 0.06  # of the peak slope above the isoelectric floor: the QRS boundary
 _QRS_MAX_PAUSE_S = 0.012  # a shorter dip of the slope below that level is a peak inside the QRS
+_QRS_KNEE_REACH_S = 0.03  # the knee of the slope is looked for this far beyond the edge crossing ...
+_QRS_QUIET_FRACTION = 0.02  # ... and not beyond where the slope falls below this (see README: chosen on
+# LUDB DEV and the cart files together, which disagree by ~15 ms)
 _MAX_PR_S = 0.42  # P onset is looked for at most this long before QRS onset
 _MIN_P_MV = 0.04  # a P wave smaller than this (spatial magnitude) is not called
 _P_NOISE_FACTOR = 6.0  # ... nor one less than this many times the noise in the median beat
@@ -49,7 +52,7 @@ def delineate(beat: MedianBeat, rr_s: float, regular: bool = True) -> Boundaries
     wave sit at one place in the median beat, where a P wave riding on it can be recognised.
     """
     fs, wave = beat.fs, beat.waveform
-    qrs = qrs_bounds(spatial_velocity(wave, fs), fs, beat.fiducial)
+    qrs = qrs_bounds(spatial_velocity(wave, fs), fs, beat.fiducial, to_knees=True)
     if qrs is None:
         return Boundaries(problems={"qrs": "no clear QRS complex in the median beat"})
     qrs_on, qrs_off = qrs
@@ -76,13 +79,16 @@ def delineate(beat: MedianBeat, rr_s: float, regular: bool = True) -> Boundaries
     return Boundaries(qrs_on, qrs_off, p_on, p_off, t_end, baseline[:, 0], problems)
 
 
-def qrs_bounds(velocity: np.ndarray, fs: float, fiducial: int) -> tuple[int, int] | None:
+def qrs_bounds(velocity: np.ndarray, fs: float, fiducial: int, *, to_knees: bool = False) -> tuple[int, int] | None:
     """(QRS onset, QRS offset) sample indices in ``velocity``, the spatial velocity (mV/s, see
     `spatial_velocity`) of one beat sampled at ``fs`` Hz, whose QRS is near sample ``fiducial``.
 
     The same rule for the median beat (`delineate`) and for single beats (`beats.qrs_durations_ms`):
-    the QRS is where the slope rises clearly above the beat's quiet level (its 10th percentile), and
-    its boundaries are where the slope comes back near that level for longer than a peak's pause.
+    the QRS is where the slope rises clearly above the beat's quiet level (its 10th percentile); its
+    boundaries are where the slope comes back near that level for longer than a peak's pause. That
+    crossing is where most leads are busy; ``to_knees`` (the median beat, whose noise is averaged out)
+    moves each boundary out to where the first lead starts / the last one ends: the knee of the slope
+    (trapezium method) within `_QRS_KNEE_REACH_S`, not past where the slope is back at the quiet level.
     None when the slope near the fiducial does not rise above 3 times the quiet level (no clear QRS).
     """
     start = max(0, fiducial - int(_QRS_SEARCH_S[0] * fs))
@@ -94,7 +100,19 @@ def qrs_bounds(velocity: np.ndarray, fs: float, fiducial: int) -> tuple[int, int
     core = np.flatnonzero(velocity[start:stop] >= floor + _QRS_CORE_FRACTION * (peak - floor)) + start
     edge = floor + _QRS_EDGE_FRACTION * (peak - floor)
     gap = max(2, int(_QRS_MAX_PAUSE_S * fs))
-    return _last_above(velocity, core[0], start, edge, gap), _last_above(velocity, core[-1], stop - 1, edge, gap)
+    onset = _last_above(velocity, core[0], start, edge, gap)
+    offset = _last_above(velocity, core[-1], stop - 1, edge, gap)
+    if not to_knees:
+        return onset, offset
+    reach = int(_QRS_KNEE_REACH_S * fs)
+    quiet = floor + _QRS_QUIET_FRACTION * (peak - floor)
+    knee_on = trapezium_boundary(velocity, onset, max(0, onset - reach))
+    knee_off = trapezium_boundary(velocity, offset, min(velocity.size - 1, offset + reach))
+    if knee_on is not None:
+        onset = _last_above(velocity, onset, knee_on, quiet, 1)
+    if knee_off is not None:
+        offset = _last_above(velocity, offset, knee_off, quiet, 1)
+    return onset, offset
 
 
 def _last_above(velocity: np.ndarray, index: int, limit: int, edge: float, gap: int) -> int:

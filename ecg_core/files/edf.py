@@ -1,0 +1,68 @@
+"""EDF, EDF+ (continuous) and BDF/BDF+ files, decoded by edfio.
+
+The header is read first (lazily for EDF: no samples) so that the record's length is checked before its
+samples are scaled. Leads are the signals whose labels name a standard lead ("ECG II", "V1"); others are left out.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+import edfio
+import numpy as np
+
+from ..errors import InputError
+from ..settings import Limits
+from ..signal import UNIT_SCALE_TO_MV
+from .assemble import build_recording, lead_name, left_out_note
+from .model import EcgFile
+
+
+def read_edf(data: bytes, field: str, limits: Limits) -> EcgFile:
+    bdf = data[:8] == b"\xffBIOSEMI"
+    fmt = "edf"
+    try:
+        # edfio loads EDF lazily (header only); its BDF reader has no lazy mode
+        record = edfio.read_bdf(data) if bdf else edfio.read_edf(data, lazy_load_data=True)
+        signals = [signal for signal in record.signals if lead_name(signal.label)]
+        others = [signal.label[:16] for signal in record.signals if not lead_name(signal.label)]
+    except (ValueError, IndexError, UnicodeDecodeError, OverflowError, EOFError) as error:
+        raise InputError(field, f"{fmt}: truncated or corrupt header ({type(error).__name__})") from None
+    if not signals:
+        raise InputError(field, f"{fmt}: not an ECG: no signal is labelled as a standard lead (I, II, V1, ...)")
+    rates = {float(signal.sampling_frequency) for signal in signals}
+    if len(rates) > 1:
+        raise InputError(field, f"{fmt}: leads sampled at different rates ({', '.join(f'{r:g}' for r in sorted(rates))} Hz)")
+    fs = rates.pop()
+    n_samples = round(fs * record.duration)
+    if n_samples > limits.max_samples:
+        raise InputError(field, f"{fmt}: recording too long: {n_samples} samples per lead; "
+                         f"the limit is {limits.max_samples}")
+    leads = []
+    for signal in signals:
+        scale = UNIT_SCALE_TO_MV.get(signal.physical_dimension.strip().lower())
+        if scale is None:
+            raise InputError(field, f"{fmt}: a calibration that makes no sense: lead {signal.label[:16]!r} "
+                             f"is in {signal.physical_dimension[:8]!r}, not a voltage unit")
+        try:
+            samples = np.asarray(signal.data, dtype=np.float64) * scale
+        except (ValueError, OSError, EOFError) as error:
+            raise InputError(field, f"{fmt}: truncated or corrupt data ({type(error).__name__})") from None
+        leads.append((signal.label, samples))
+    notes = [left_out_note(others)] if others else []
+    recording = build_recording(leads, fs, fmt, field, limits, notes)
+    age, sex = _age_and_sex(record)
+    return EcgFile(format=fmt, recording=recording, age_years=age, sex=sex)
+
+
+def _age_and_sex(record) -> tuple[float | None, str | None]:
+    """EDF+ keeps sex and birth date in the patient field; age is taken at the recording date."""
+    try:
+        patient = record.patient
+        sex = patient.sex if patient.sex in ("M", "F") else None
+        birth, start = patient.birthdate, record.startdate
+    except (edfio.AnonymizedDateError, ValueError, AttributeError):
+        return None, None
+    if not isinstance(birth, datetime.date) or not isinstance(start, datetime.date) or start < birth:
+        return None, sex
+    return round((start - birth).days / 365.25, 1), sex

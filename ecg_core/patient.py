@@ -1,0 +1,40 @@
+"""The patient's age and sex, where the request or the ECG file gives them (criteria depend on them).
+
+Never logged and never echoed back in a result: they only choose thresholds.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import InputError
+
+_SEXES = {"m": "M", "male": "M", "man": "M", "f": "F", "female": "F", "woman": "F"}
+_MAX_AGE_YEARS = 130
+
+
+@dataclass(frozen=True)
+class Patient:
+    age_years: float | None = None
+    sex: str | None = None  # "M" / "F"
+
+
+def parse_patient(item: dict, prefix: str, source: Any = None) -> Patient:
+    """``inputs.age`` (years) and ``inputs.sex`` ("M"/"F", "male"/"female"); each falls back to the file's
+    (``source``: an `ecg_core.files.EcgFile`) when the request leaves it out."""
+    age, sex = item.get("age"), item.get("sex")
+    if age is not None:
+        if isinstance(age, bool) or not isinstance(age, (int, float)) or not math.isfinite(age) \
+                or not 0 <= age <= _MAX_AGE_YEARS:
+            raise InputError(f"{prefix}.age", f"expected an age in years from 0 to {_MAX_AGE_YEARS}")
+        age = float(age)
+    if sex is not None:
+        if not isinstance(sex, str) or sex.strip().lower() not in _SEXES:
+            raise InputError(f"{prefix}.sex", "expected 'M' or 'F' (or 'male' / 'female')")
+        sex = _SEXES[sex.strip().lower()]
+    if source is not None:
+        age = source.age_years if age is None else age
+        sex = source.sex if sex is None else sex
+    return Patient(age, sex)

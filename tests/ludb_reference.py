@@ -1,0 +1,139 @@
+"""Global reference intervals of LUDB records, built from the cardiologists' per-lead wave boundaries.
+
+LUDB annotates every P, QRS and T wave in each of the 12 leads separately (``(`` onset, peak symbol
+``p``/``N``/``t``, ``)`` offset). Carts measure global intervals over all leads at once, so the reference
+is built the same way, per beat: QRS onset = earliest QRS onset over the leads that annotate that beat, QRS offset = latest QRS
+offset, P onset = earliest P onset, T end = latest T offset, each after dropping the single most extreme
+lead (``trim=1``: one annotator's stray mark in one of 12 leads would otherwise set the global boundary;
+per-lead QRS widths are 80-110 ms where the plain earliest-to-latest span is 100-130 ms). A beat's PR is
+QRS onset − P onset, QT is T end − QRS onset. The record's interval reference is the
+median over its annotated beats (a median beat's boundaries are those of its typical beat), its RR the
+mean (as heart rate is). A beat counts only when at least half of the leads annotate its QRS (the first
+and last beats are often left out).
+
+Amplitudes: the headers' gains normalise each lead, so signals are read as digital values × 0.001 mV.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+LEADS = ("I", "II", "III", "aVR", "aVL", "aVF", "V1", "V2", "V3", "V4", "V5", "V6")
+_EXTENSIONS = ("i", "ii", "iii", "avr", "avl", "avf", "v1", "v2", "v3", "v4", "v5", "v6")
+_SAME_BEAT_S = 0.1  # QRS peaks of different leads within this of each other are one beat
+
+
+@dataclass(frozen=True)
+class LudbRecord:
+    number: int
+    signal: np.ndarray  # (12, n) mV (digital × 0.001)
+    fs: float
+    rhythm: str
+    sex: str | None
+    age: float | None
+    paced: bool
+    conduction: str  # LUDB's conduction abnormalities, one per line
+    reference: dict  # pr_interval, qrs_duration, qt_interval, p_duration (ms, None: not annotated), rr_ms
+
+
+def record_numbers(folder: Path) -> list[int]:
+    return sorted(int(path.stem) for path in folder.glob("*.hea"))
+
+
+def split(number: int) -> str:
+    """DEV (record number ≡ 0 mod 4, used to choose thresholds) or TEST (≡ 2 mod 4, held out)."""
+    return "dev" if number % 4 == 0 else "test"
+
+
+def load(folder: Path, number: int, trim: int = 1) -> LudbRecord:
+    import wfdb
+
+    path = str(folder / str(number))
+    record = wfdb.rdrecord(path, physical=False)
+    signal = record.d_signal.T.astype(np.float64) * 0.001
+    fs = float(record.fs)
+    waves = [_waves(wfdb.rdann(path, extension)) for extension in _EXTENSIONS]
+    info = _diagnoses(folder).get(number, {})
+    age_text = info.get("Age", "").strip()
+    return LudbRecord(number, signal, fs, info.get("Rhythms", "").strip(), info.get("Sex", "").strip() or None,
+                      float(age_text) if age_text.replace(".", "").isdigit() else None,
+                      bool(info.get("Cardiac pacing", "").strip()), info.get("Conduction abnormalities", "").strip(),
+                      _reference(waves, fs, trim))
+
+
+def _waves(annotation) -> dict[str, list[tuple[int, int, int]]]:
+    """{'p'|'N'|'t': [(onset, peak, offset), ...]} of one lead's annotation."""
+    found: dict[str, list[tuple[int, int, int]]] = {"p": [], "N": [], "t": []}
+    samples, symbols = list(annotation.sample), list(annotation.symbol)
+    for index, symbol in enumerate(symbols):
+        if symbol in found and 0 < index < len(symbols) - 1 and symbols[index - 1] == "(" and symbols[index + 1] == ")":
+            found[symbol].append((int(samples[index - 1]), int(samples[index]), int(samples[index + 1])))
+    return found
+
+
+def _earliest(values: list[int], trim: int) -> int:
+    ordered = sorted(values)
+    return ordered[min(trim, len(ordered) - 1)]
+
+
+def _latest(values: list[int], trim: int) -> int:
+    ordered = sorted(values)
+    return ordered[max(len(ordered) - 1 - trim, 0)]
+
+
+def _reference(waves: list[dict], fs: float, trim: int) -> dict:
+    peaks = sorted((peak, lead) for lead, lead_waves in enumerate(waves) for _, peak, _ in lead_waves["N"])
+    groups: list[list[tuple[int, int]]] = []
+    for peak, lead in peaks:
+        if groups and peak - groups[-1][0][0] <= _SAME_BEAT_S * fs:
+            groups[-1].append((peak, lead))
+        else:
+            groups.append([(peak, lead)])
+    per_beat: dict[str, list[float]] = {"pr_interval": [], "qrs_duration": [], "qt_interval": [], "p_duration": []}
+    centres = []
+    ms = 1000.0 / fs
+    for group in groups:
+        if 2 * len({lead for _, lead in group}) < len(waves):
+            continue
+        centre = int(np.median([peak for peak, _ in group]))
+        centres.append(centre)
+        qrs = [wave for lead_waves in waves for wave in lead_waves["N"] if abs(wave[1] - centre) <= _SAME_BEAT_S * fs]
+        qrs_on, qrs_off = _earliest([w[0] for w in qrs], trim), _latest([w[2] for w in qrs], trim)
+        per_beat["qrs_duration"].append((qrs_off - qrs_on) * ms)
+        # P waves ending before this QRS and within 450 ms of it; T waves starting after it, within 700 ms
+        p_waves = [w for lw in waves for w in lw["p"] if w[2] <= qrs_on + 2 and qrs_on - w[0] <= 0.45 * fs]
+        t_waves = [w for lw in waves for w in lw["t"] if w[0] >= qrs_off - 0.02 * fs and w[2] - qrs_on <= 0.75 * fs]
+        if p_waves:
+            p_on, p_off = _earliest([w[0] for w in p_waves], trim), _latest([w[2] for w in p_waves], trim)
+            per_beat["pr_interval"].append((qrs_on - p_on) * ms)
+            per_beat["p_duration"].append((p_off - p_on) * ms)
+        if t_waves:
+            per_beat["qt_interval"].append((_latest([w[2] for w in t_waves], trim) - qrs_on) * ms)
+    reference = {key: round(float(np.median(values)), 1) if values else None for key, values in per_beat.items()}
+    reference["rr_ms"] = round(float(np.mean(np.diff(centres))) * ms, 1) if len(centres) > 1 else None
+    return reference
+
+
+_DIAGNOSES: dict[Path, dict[int, dict]] = {}
+
+
+def _diagnoses(folder: Path) -> dict[int, dict]:
+    if folder not in _DIAGNOSES:
+        with open(folder / "ludb.csv", newline="") as handle:
+            _DIAGNOSES[folder] = {int(row["ID"]): row for row in csv.DictReader(handle)}
+    return _DIAGNOSES[folder]
+
+
+def is_af_or_flutter(rhythm: str) -> bool:
+    return "fibrillation" in rhythm.lower() or "flutter" in rhythm.lower()
+
+
+def is_sinus(record: LudbRecord) -> bool:
+    """Sinus rhythm (any rate, arrhythmia) without pacing and without AV block."""
+    av_block = "av block" in record.conduction.lower().replace("-", " ")
+    return ("sinus" in record.rhythm.lower() and not record.paced and not av_block
+            and not is_af_or_flutter(record.rhythm))
