@@ -9,6 +9,7 @@ so thousands of requests run in about a minute.
 
 from __future__ import annotations
 
+import base64
 import json
 import random
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ _LEADS = ["I", "II", "III", "aVR", "aVL", "aVF", "V1", "V2", "V3", "V4", "V5", "
 _DEMO_ROW = [70, 90, 380, 410, 30]
 _FIT_X = [[1.0, 2.0], [2.0, 1.0], [3.0, 3.0], [4.0, 1.0], [5.0, 2.0], [6.0, 0.5]]
 _FIT_Y = ["a", "b", "a", "b", "a", "b"]
+_CSV_FILE = base64.b64encode(("II\n" + "\n".join(map(str, _SIGNAL))).encode()).decode()  # an ECG file: CSV
 _PNG_1PX = ("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==")
 
 HOSTILE_SCALARS = [
@@ -70,8 +72,10 @@ def _inputs_item(rng: random.Random) -> dict:
         return {"model_id": "demo", "X": [_DEMO_ROW]}
     if kind < 0.9:
         return {"task": "list_models"}
-    if kind < 0.97:
+    if kind < 0.95:
         return {"model_id": "demo", "signal": [_SIGNAL] * 12, "fs": 100, "lead_names": _LEADS}
+    if kind < 0.97:
+        return {"file": _CSV_FILE, "fs": 100, "task": rng.choice(["quality", "measure"])}
     return {"query": "Is this normal?"}
 
 
@@ -103,6 +107,7 @@ def _base(rng: random.Random) -> tuple[str, str, object]:
     if route < 0.93:
         return "DELETE", f"/api/v1/models/remove/{rng.choice(['fz0', 'fz1', 'demo', 'nope', '..', '%2e%2e', 'a b'])}", None
     return rng.choice([("GET", "/health", None), ("HEAD", "/health", None), ("GET", "/no/such/route", None),
+                       ("GET", "/", None), ("HEAD", "/", None), ("GET", "/docs", None),
                        ("PUT", "/", None), ("GET", "/api/v1/models/fit", None), ("POST", "/health", None)])
 
 
