@@ -136,6 +136,8 @@ def _parse_item(item: Any, prefix: str, limits: Limits, settings: Settings) -> T
     if unknown:
         raise InputError(f"{prefix}.{unknown[0]}", f"unknown field; accepted fields are {', '.join(sorted(_ALLOWED_KEYS))}")
     task = _route(item, prefix)
+    if "format" in item and "file" not in item:
+        raise InputError(f"{prefix}.format", "a format hint goes with inputs.file (the ECG file it describes)")
     source = parse_file_input(item, prefix, limits) if "file" in item else None
     if task in SIGNAL_TASKS:
         return SignalTask(task=task, recording=_parse_signal(item, prefix, limits, source), source=source,

@@ -36,17 +36,19 @@ from .errors import Busy, InputError, ModelNotConfigured
 from .guards import (BodyDeadlineMiddleware, ClientGone, client_gone, current_method_path, header_deadline_protocol,
                      json_safe)
 from .tabular.routes import build_router as build_tabular_router
+from .ui import routes as ui_routes
 
 log = logging.getLogger("ecg_core.server")
-OPEN_GET_PATHS = frozenset({"/", "/health"})  # health checks; the documentation is open too (see docs)
+# health checks; the documentation is open too (see docs); the page loads, then asks for the token
+OPEN_GET_PATHS = frozenset({"/", "/health", *ui_routes.OPEN_PATHS})
 
 
 def create_app(handler) -> FastAPI:
     """`handler` is an `EndpointHandler` (anything with __call__(data), health() and .engine)."""
     engine = handler.engine
     settings = engine.settings
-    app = docs.documented_app("ECG inference endpoint", bearer_token=bool(settings.endpoint_token))
-    app.router.default_response_class = ORJSONResponse  # the seed routes' dicts too (escapes bad text)
+    app = docs.documented_app("ECG inference endpoint", bearer_token=bool(settings.endpoint_token),
+                              default_response_class=ORJSONResponse)
     handler_lock = asyncio.Lock()
 
     async def run_handler(data: Any) -> Any:
@@ -56,7 +58,8 @@ def create_app(handler) -> FastAPI:
                 raise ClientGone
             return await run_in_threadpool(handler, data)
 
-    @app.api_route("/health", methods=["GET", "HEAD"])
+    @app.get("/health")
+    @app.head("/health", include_in_schema=False)
     async def health(request: Request) -> JSONResponse:
         """Open: only whether the endpoint is up. With the bearer token (or none configured): the details."""
         if settings.endpoint_token and not _token_matches(request.headers.get("authorization", ""),
@@ -66,7 +69,8 @@ def create_app(handler) -> FastAPI:
 
     @app.get("/", include_in_schema=False)
     async def root() -> PlainTextResponse:
-        return PlainTextResponse("Ok")  # the toolkit's answer
+        # the toolkit's answer, and where the page is
+        return PlainTextResponse("Ok", headers={"Link": '</ui>; rel="alternate"; type="text/html"'})
 
     @app.post("/")
     @app.post("/predict")
@@ -86,6 +90,7 @@ def create_app(handler) -> FastAPI:
     # Seed-compatible routes: thin adapters over the same handler and the same tabular registry.
     app.include_router(build_ecgfm_router(run_handler, settings.limits.max_json_depth))
     app.include_router(build_tabular_router(engine.slots["tabular"].get))
+    app.include_router(ui_routes.build_router(run_handler, engine))  # /ui, its API, POST /report
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.limits.max_body_bytes)
     app.add_middleware(BearerTokenMiddleware, token=settings.endpoint_token)
     app.add_middleware(BodyDeadlineMiddleware, body_timeout_s=settings.limits.body_timeout_s)
@@ -119,6 +124,10 @@ def install_error_handlers(app: FastAPI) -> None:
         first = error.errors()[0] if error.errors() else {}
         field = ".".join(str(part) for part in first.get("loc", ()) if part != "body") or "body"
         return error_response(400, f"{field}: {first.get('msg', 'invalid request')}")
+
+    @app.exception_handler(ModelNotConfigured)
+    async def not_configured(_: Request, error: ModelNotConfigured):
+        return error_response(503, str(error))
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, error: StarletteHTTPException):
@@ -169,15 +178,15 @@ class BearerTokenMiddleware:
         await response(scope, receive, send)
 
 
+def _is_open(scope: Scope) -> bool:
+    path = scope["path"]
+    return scope["method"] in ("GET", "HEAD") and (path in OPEN_GET_PATHS or docs.is_documentation(path))
+
+
 def _token_matches(authorization: str, token: bytes) -> bool:
     """Constant-time check of an ``Authorization: Bearer <token>`` header value."""
     scheme, _, supplied = authorization.partition(" ")
     return scheme.lower() == "bearer" and hmac.compare_digest(supplied.strip().encode("latin-1", "replace"), token)
-
-
-def _is_open(scope: Scope) -> bool:
-    path = scope["path"]
-    return scope["method"] in ("GET", "HEAD") and (path in OPEN_GET_PATHS or docs.is_documentation(path))
 
 
 class BodyLimitMiddleware:

@@ -45,15 +45,15 @@ class Limits:
     image_fetch_timeout_s: float = 10.0
     max_tabular_rows: int = 10_000
     max_tabular_features: int = 4096
+    max_file_bytes: int = 32 * 1024 * 1024  # one ECG file, after base64 decoding; checked before parsing
+    max_decompressed_bytes: int = 128 * 1024 * 1024  # a zip's members together, from its directory, before extraction
+    max_archive_members: int = 16
+    max_file_amplitude_mv: float = 50.0  # a lead spanning more than this has a calibration that makes no sense
     max_abs_feature_value: float = 1e15  # feature rows: far beyond any measurement, well inside float32
     max_estimators: int = 500  # n_estimators of forests (memory grows with it)
     max_iterations: int = 10_000  # max_iter of iterative solvers
     fit_timeout_s: float = 120.0  # a fit runs in a worker process that is killed at this wall-clock limit
     max_concurrent_fits: int = 2  # more are refused with 503 + Retry-After
-    max_file_bytes: int = 32 * 1024 * 1024  # one ECG file, after base64 decoding; checked before parsing
-    max_decompressed_bytes: int = 128 * 1024 * 1024  # a zip's members together, from its directory, before extraction
-    max_archive_members: int = 16
-    max_file_amplitude_mv: float = 50.0  # a lead spanning more than this has a calibration that makes no sense
 
 
 @dataclass(frozen=True)
@@ -78,6 +78,7 @@ class Settings:
     deepseek_breaker_cooldown_s: float = 60.0  # how long it then stays open before one probe call
     endpoint_token: str = field(default="", repr=False)
     allow_private_image_urls: bool = False  # only for tests / trusted networks
+    mlflow_tracking_uri: str = ""  # MLFLOW_TRACKING_URI: log every tabular fit to MLflow (tabular/tracking.py)
     cors_origins: tuple[str, ...] = ()  # local server: origins whose browser pages may call it ("*": any)
     limits: Limits = Limits()
 
@@ -121,6 +122,7 @@ class Settings:
             endpoint_token=text("ENDPOINT_TOKEN"),
             allow_private_image_urls=_parse_bool(
                 "ECG_ALLOW_PRIVATE_IMAGE_URLS", text("ECG_ALLOW_PRIVATE_IMAGE_URLS", "0")),
+            mlflow_tracking_uri=text("MLFLOW_TRACKING_URI"),
             cors_origins=tuple(origin.strip().rstrip("/") for origin in text("ECG_CORS_ORIGINS").split(",")
                                if origin.strip()),
             limits=limits,

@@ -16,8 +16,8 @@ from .payload import brief, is_finite_number
 from .settings import Limits
 
 DEFAULT_FS = 500.0
-_MAX_SAMPLE = 1e300  # integers beyond float64 (a 400-digit one) arrive as Python ints in an object array
 UNIT_SCALE_TO_MV = {"mv": 1.0, "uv": 1e-3, "µv": 1e-3, "μv": 1e-3, "microvolt": 1e-3, "v": 1e3, "millivolt": 1.0}
+_MAX_SAMPLE = 1e300  # integers beyond float64 (a 400-digit one) arrive as Python ints in an object array
 
 
 @dataclass(frozen=True)

@@ -55,7 +55,8 @@ def _raw_post(url: str, body: bytes, content_length: int | None = None) -> socke
 def test_work_of_a_client_that_left_while_queued_is_skipped(tmp_path, caplog):
     handler = GatedHandler(make_handler(tmp_path))
     with running_server(create_app(handler)) as url, caplog.at_level(logging.INFO, logger="ecg_core.server"):
-        slow = threading.Thread(target=requests.post, args=(url,), kwargs={"json": {"inputs": {"tag": "slow"}}, "timeout": 30})
+        slow = threading.Thread(target=requests.post, args=(url,),
+                                kwargs={"json": {"inputs": {"tag": "slow"}}, "timeout": 30})
         slow.start()
         deadline = time.monotonic() + 20
         while handler.started != ["slow"] and time.monotonic() < deadline:

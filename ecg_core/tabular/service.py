@@ -15,7 +15,7 @@ import sklearn
 from ..errors import InputError
 from ..settings import Settings
 from ..signal import Recording
-from . import features
+from . import features, tracking
 from .estimators import ANOMALY_TYPES, ESTIMATOR_STEP, MODEL_TYPES, build_pipeline, canonical_type, \
     plain_hyperparameters
 from .registry import Registry, validate_model_id
@@ -150,7 +150,10 @@ class TabularService:
         }
         if demo_description is not None:
             entry["description"] = demo_description
-        return self.registry.save(model_id, pipeline, entry)
+        entry = self.registry.save(model_id, pipeline, entry)
+        if self.settings.mlflow_tracking_uri:
+            entry = {**entry, "mlflow": tracking.log_fit(self.settings.mlflow_tracking_uri, model_id, pipeline, entry, X)}
+        return entry
 
     def evaluate(self, model_id: Any, X: np.ndarray, y: np.ndarray, *, id_field: str = "inputs.model_id",
                  rows_field: str = "X") -> dict:
