@@ -28,6 +28,7 @@ from utils import ChatReply, DeepSeekClient, DeepSeekError
 
 from .breaker import CircuitBreaker
 from .errors import InputError
+from .payload import is_finite_number
 from .settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -88,7 +89,7 @@ def parse_options(parameters: dict, settings: Settings) -> CommentaryOptions:
     timeout_s = parameters.get("deepseek_timeout")
     if timeout_s is None:
         timeout_s = DEFAULT_TIMEOUT_S
-    if (isinstance(timeout_s, bool) or not isinstance(timeout_s, numbers.Real) or not math.isfinite(timeout_s)
+    if (isinstance(timeout_s, bool) or not is_finite_number(timeout_s)
             or not MIN_TIMEOUT_S <= timeout_s <= MAX_TIMEOUT_S):
         raise InputError("parameters.deepseek_timeout",
                          f"expected a number of seconds from {MIN_TIMEOUT_S:g} to {MAX_TIMEOUT_S:g}, "

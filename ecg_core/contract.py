@@ -16,7 +16,6 @@ Accepted shapes under ``inputs`` (a list of them is a batch; a plain string is a
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any, Union
 
@@ -25,7 +24,7 @@ from .errors import InputError
 from .files import EcgFile
 from .files.request import parse_file_input
 from .patient import Patient, parse_patient
-from .payload import brief, check_payload
+from .payload import brief, check_payload, is_finite_number
 from .pulse import service as pulse_service
 from .settings import Limits, Settings
 from .signal import Recording, parse_recording
@@ -192,7 +191,7 @@ def _parse_signal(item: dict, prefix: str, limits: Limits, source: EcgFile | Non
     recording = source.recording if source is not None else parse_recording(item, prefix, limits)
     duration = item.get("recording_duration")
     if duration is not None:
-        if isinstance(duration, bool) or not isinstance(duration, (int, float)) or not math.isfinite(duration) \
+        if isinstance(duration, bool) or not is_finite_number(duration) \
                 or duration <= 0:
             raise InputError(f"{prefix}.recording_duration",
                              f"expected a positive number of seconds, got {brief(duration)}")

@@ -8,7 +8,10 @@ recursion, so a 1000-deep list cannot overflow the stack) and visits every list 
 
 from __future__ import annotations
 
+import math
+import numbers
 import reprlib
+import sys
 from typing import Any
 
 from .errors import InputError
@@ -56,3 +59,13 @@ def check_text(text: str, field: str) -> None:
     except UnicodeEncodeError:
         raise InputError(field[:80].encode("utf-8", "backslashreplace").decode("ascii"),
                          "text contains a lone surrogate (invalid Unicode)") from None
+
+
+def is_finite_number(value: Any) -> bool:
+    """A real number (not a bool) that is finite as a float. Integers are compared, not converted: a
+    400-digit JSON integer makes ``math.isfinite`` and ``float()`` raise OverflowError."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return False
+    if isinstance(value, int):
+        return abs(value) <= sys.float_info.max
+    return math.isfinite(value)

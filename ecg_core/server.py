@@ -5,9 +5,10 @@ image body; query-string parameters) and answer the handler's list of results; `
 toolkit's health check. Like the toolkit, one request runs through the handler at a time. Local-only: the
 richer ``GET /health`` (model states), the documentation (`docs`), the seed routes, CORS (ECG_CORS_ORIGINS).
 Errors: 400 for client input, 401/403 for a missing/wrong bearer token, 413 for an oversize body, 503 for a
-model that is not configured, 500 (message only, no stack trace, ``Connection: close``) for a failure inside a
-model. Every error body is ``{"error": ...}``, FastAPI's own 404/405/422 included. Connection-level guards (read
-deadlines, abandoned requests) live in guards.py.
+model that is not configured (or, with Retry-After, too many fits), 408 for a body that does not arrive in
+time, 500 (message only, no stack trace, ``Connection: close``) for a failure inside a model. Every error
+body is ``{"error": ...}``, FastAPI's own 404/405 included. Connection-level guards (read deadlines,
+abandoned requests) live in guards.py.
 ECG files also come in as a raw body with the format's content type or as a multipart upload (`uploads`,
 local-only: the toolkit refuses those content types).
 """
@@ -25,13 +26,15 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import docs, toolkit_http, uploads
 from .compat import build_ecgfm_router
 from .errors import Busy, InputError, ModelNotConfigured
-from .guards import BodyDeadlineMiddleware, ClientGone, client_gone, current_method_path, header_deadline_protocol, json_safe
+from .guards import (BodyDeadlineMiddleware, ClientGone, client_gone, current_method_path, header_deadline_protocol,
+                     json_safe)
 from .tabular.routes import build_router as build_tabular_router
 from .ui import routes as ui_routes
 
@@ -134,7 +137,8 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(error.status_code, message, **(error.headers or {}))
 
     @app.exception_handler(ClientGone)
-    async def client_gone_error(_: Request, __: ClientGone):
+    @app.exception_handler(ClientDisconnect)  # gone (or its chunked body broken) while the body was read
+    async def client_gone_error(_: Request, __: Exception):
         return Response(status_code=499)  # nginx's "client closed request": nobody is there to read it
 
     @app.exception_handler(Busy)

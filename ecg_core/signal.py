@@ -5,15 +5,14 @@ Every check names the request field, so a client can fix the request from the me
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from .errors import InputError
-from .payload import brief
 from .leads import STANDARD_LEADS, canonical_lead_name
+from .payload import brief, is_finite_number
 from .settings import Limits
 
 DEFAULT_FS = 500.0
@@ -66,7 +65,7 @@ def parse_fs(spec: dict, prefix: str, limits: Limits, notes: list[str]) -> float
     if value is None:
         notes.append(f"fs not given; assumed {DEFAULT_FS:g} Hz")
         return DEFAULT_FS
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+    if isinstance(value, bool) or not is_finite_number(value):
         raise InputError(f"{prefix}.fs", f"expected a number of samples per second, got {brief(value)}")
     if not limits.min_fs <= value <= limits.max_fs:
         raise InputError(f"{prefix}.fs", f"{value:g} Hz is outside the supported range "

@@ -58,8 +58,10 @@ def test_work_of_a_client_that_left_while_queued_is_skipped(tmp_path, caplog):
         slow = threading.Thread(target=requests.post, args=(url,),
                                 kwargs={"json": {"inputs": {"tag": "slow"}}, "timeout": 30})
         slow.start()
-        while handler.started != ["slow"]:
+        deadline = time.monotonic() + 20
+        while handler.started != ["slow"] and time.monotonic() < deadline:
             time.sleep(0.01)
+        assert handler.started == ["slow"]
         for _ in range(5):  # five clients queue behind the slow one, then leave
             _raw_post(url, json.dumps({"inputs": {"tag": "abandoned"}}).encode()).close()
         time.sleep(0.3)

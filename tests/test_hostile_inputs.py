@@ -150,3 +150,29 @@ def test_oversize_image_batches_say_oversize(client):
     response = client.post("/", json=batch)
     assert_400(response, "inputs[2].image")
     assert "oversize" in response.json()["error"] and "per request" in response.json()["error"]
+
+
+@pytest.mark.parametrize("body, field", [
+    ('{"signal": [[0.1, 0.2]], "fs": %s, "lead_names": ["II"]}' % HUGE_INT, "inputs.fs"),
+    ('{"signal": [[0.1, 0.2]], "fs": -%s, "lead_names": ["II"]}' % HUGE_INT, "inputs.fs"),
+    ('{"signal": [%s], "fs": 500, "lead_names": ["II"], "recording_duration": %s}' % (SIGNAL, HUGE_INT),
+     "inputs."),
+])
+def test_huge_integers_in_number_fields_of_the_seed_routes_are_400(client, body, field):
+    assert_400(post(client, "/analyze", body), field)
+
+
+@pytest.fixture(scope="module")
+def handler(tmp_path_factory):
+    return make_handler(tmp_path_factory.mktemp("hostile-handler"))
+
+
+@pytest.mark.parametrize("parameter", ["deepseek_timeout", "temperature", "thresholds", "max_new_tokens"])
+def test_huge_integers_in_parameters_are_input_errors(handler, parameter):
+    """The handler itself sees Python ints of any size (the toolkit's JSON parser lets them through)."""
+    from ecg_core.errors import InputError
+
+    item = {"query": "Is this normal?"} if parameter in ("temperature", "max_new_tokens") else \
+        {"signal": [LEAD], "fs": FS, "lead_names": ["II"], "task": "analyze"}
+    with pytest.raises(InputError, match=rf"^parameters\.{parameter}"):
+        handler({"inputs": item, "parameters": {parameter: 10**400, "pad_short": True}})

@@ -20,6 +20,7 @@ from sklearn.svm import SVC
 from sklearn.utils._param_validation import InvalidParameterError
 
 from ..errors import InputError
+from ..payload import is_finite_number
 from ..settings import Limits
 
 ESTIMATOR_STEP = "estimator"
@@ -90,6 +91,9 @@ def build_pipeline(model_type: str, hyperparameters: dict[str, Any] | None, fiel
 
 def _check_sizes(hyperparameters: dict[str, Any], field: str, limits: Limits) -> None:
     """Explicit upper bounds on what makes a fit big; scikit-learn's own checks only require them positive."""
+    for name, value in hyperparameters.items():
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and not is_finite_number(value):
+            raise InputError(f"{field}.{name}", f"expected a finite number, got {str(value)[:20]}")
     bounds = {"n_estimators": limits.max_estimators, "max_iter": limits.max_iterations}
     for name, bound in bounds.items():
         value = hyperparameters.get(name)

@@ -139,7 +139,7 @@ class TabularService:
         with self._fit_slots:
             pipeline, metrics, training = fit_in_worker(pipeline, canonical, X, y, fields.labels, progress,
                                                         timeout_s=self.limits.fit_timeout_s,
-                                                        timeout_field=fields.hyperparameters)
+                                                        error_field=fields.hyperparameters)
         progress("save")
         entry = {
             "model_type": canonical, "requested_type": str(model_type), "hyperparameters": hyperparameters or {},

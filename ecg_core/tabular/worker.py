@@ -44,10 +44,11 @@ class FitSlots:
 
 
 def fit_in_worker(pipeline: Pipeline, model_type: str, X: np.ndarray, y: np.ndarray | None, labels_field: str,
-                  progress: Progress, *, timeout_s: float, timeout_field: str) -> tuple[Pipeline, dict, dict]:
-    """`training.fit_with_holdout` in a child process; InputError(timeout_field) when it runs past `timeout_s`."""
+                  progress: Progress, *, timeout_s: float, error_field: str) -> tuple[Pipeline, dict, dict]:
+    """`training.fit_with_holdout` in a child process; InputError(error_field) when it runs past `timeout_s`
+    or scikit-learn refuses the data or hyperparameters."""
     receiver, sender = _CONTEXT.Pipe(duplex=False)
-    child = _CONTEXT.Process(target=_fit_child, args=(sender, pipeline, model_type, X, y, labels_field),
+    child = _CONTEXT.Process(target=_fit_child, args=(sender, pipeline, model_type, X, y, labels_field, error_field),
                              name="tabular-fit", daemon=True)
     started = time.monotonic()
     child.start()
@@ -57,7 +58,7 @@ def fit_in_worker(pipeline: Pipeline, model_type: str, X: np.ndarray, y: np.ndar
             remaining = started + timeout_s - time.monotonic()
             if remaining <= 0 or not receiver.poll(remaining):
                 log.warning("stopped fit worker %s after %g s (ECG_FIT_TIMEOUT_S)", child.pid, timeout_s)
-                raise InputError(timeout_field, f"the fit did not finish within {timeout_s:g} s "
+                raise InputError(error_field, f"the fit did not finish within {timeout_s:g} s "
                                  "(ECG_FIT_TIMEOUT_S) and was stopped; use fewer rows, estimators or iterations")
             try:
                 kind, *payload = receiver.recv()
@@ -79,7 +80,7 @@ def fit_in_worker(pipeline: Pipeline, model_type: str, X: np.ndarray, y: np.ndar
         child.join(5)
 
 
-def _fit_child(sender, pipeline, model_type, X, y, labels_field) -> None:
+def _fit_child(sender, pipeline, model_type, X, y, labels_field, error_field) -> None:
     def progress(stage: str) -> None:
         sender.send(("progress", stage))
 
@@ -87,6 +88,9 @@ def _fit_child(sender, pipeline, model_type, X, y, labels_field) -> None:
         outcome: Any = ("done", fit_with_holdout(pipeline, model_type, X, y, labels_field, progress))
     except InputError as error:  # sent as its parts: exceptions with custom __init__ do not unpickle
         outcome = ("input_error", error.field, error.problem)
+    except (ValueError, TypeError, OverflowError) as error:  # scikit-learn refusing the client's rows/settings
+        outcome = ("input_error", error_field, f"the fit failed on these rows and hyperparameters: "
+                   f"{type(error).__name__}: {str(error)[:200]}")
     except Exception as error:
         outcome = ("error", f"{type(error).__name__}: {error}"[:300])
     sender.send(outcome)
