@@ -50,8 +50,11 @@ class Engine:
 
     def _execute(self, request: ParsedRequest) -> list[dict]:
         tasks = request.tasks
-        # Fetch and decode every image first: a bad URL in item 3 fails the request before any model runs.
-        images_by_index = {i: self._image_for(task) for i, task in enumerate(tasks) if isinstance(task, GenerateTask)}
+        # Fetch and decode every image first: a bad URL in item 3 fails the request before any model runs;
+        # the pixel budget bounds what that holds in memory.
+        budget = images.PixelBudget(self.settings.limits.max_request_image_pixels)
+        images_by_index = {i: self._image_for(task, budget) for i, task in enumerate(tasks)
+                           if isinstance(task, GenerateTask)}
         results: list[dict | None] = [None] * len(tasks)
         signal_indices = [i for i, task in enumerate(tasks) if isinstance(task, SignalTask)]
         if signal_indices:
@@ -78,11 +81,11 @@ class Engine:
             results[i] = result
         return results  # type: ignore[return-value]
 
-    def _image_for(self, task: GenerateTask):
+    def _image_for(self, task: GenerateTask, budget: images.PixelBudget):
         if task.recording is not None:
             return render.render_ecg(task.recording)
         if task.image is not None:
-            return images.load_image(task.image, task.image_field, self.settings)
+            return images.load_image(task.image, task.image_field, self.settings, budget)
         return None
 
     def _generate(self, task: GenerateTask, image, request: ParsedRequest) -> dict:
