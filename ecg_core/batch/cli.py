@@ -57,7 +57,8 @@ def run(args: argparse.Namespace) -> int:
             columns=TableColumns(id=args.id_column, signal=args.signal_column, fs=args.fs, units=args.units,
                                  lead_names=tuple(args.lead_names.split(",")) if args.lead_names else None),
             address=args.address, workers=_positive(args.workers, "--workers"),
-            gpus_per_worker=args.gpus_per_worker, batch_size=_positive(args.batch_size, "--batch-size"))
+            gpus_per_worker=_positive(args.gpus_per_worker, "--gpus-per-worker", minimum=0.01),
+            batch_size=_positive(args.batch_size, "--batch-size"))
         summary = run_batch(config, settings)
     except InputError as error:
         print(f"error: {error}", file=sys.stderr)
@@ -75,9 +76,9 @@ def _options(args: argparse.Namespace) -> SignalOptions:
     return SignalOptions(return_features=args.features, pad_short=args.pad_short, thresholds=thresholds)
 
 
-def _positive(value: int | None, flag: str) -> int | None:
-    if value is not None and value < 1:
-        raise InputError(flag, f"must be at least 1, got {value}")
+def _positive(value: float | None, flag: str, minimum: float = 1) -> float | None:
+    if value is not None and value < minimum:
+        raise InputError(flag, f"must be at least {minimum:g}, got {value:g}")
     return value
 
 
