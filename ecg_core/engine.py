@@ -11,13 +11,12 @@ import platform
 from importlib import metadata
 from typing import Any
 
-import numpy as np
-
 from . import __version__, analysis, images, render
 from .commentary import Commentator
 from .contract import GenerateTask, ListModelsTask, ParsedRequest, PredictTask, SignalTask, parse_request
 from .ecgfm import runner as ecgfm_runner
 from .errors import ModelError
+from .jsonable import to_jsonable
 from .pulse import service as pulse_service
 from .settings import Settings
 from .slots import ModelSlot
@@ -123,18 +122,3 @@ def _versions() -> dict:
         except metadata.PackageNotFoundError:
             versions[package] = None
     return versions
-
-
-def to_jsonable(value: Any) -> Any:
-    """Plain Python for orjson/json: numpy scalars and arrays become numbers and lists, NaN becomes None."""
-    if isinstance(value, dict):
-        return {str(key): to_jsonable(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [to_jsonable(item) for item in value]
-    if isinstance(value, np.ndarray):
-        return to_jsonable(value.tolist())
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not np.isfinite(value):
-        return None
-    return value

@@ -23,7 +23,8 @@ from filelock import FileLock
 
 VENV_ROOT = Path(os.environ.get("ECG_TEST_VENV_DIR") or Path.home() / ".cache" / "ecg-endpoint" / "venvs")
 BUILD_TIMEOUT_S = 1800  # one pip command, on a fresh machine with a cold pip cache
-_COMPLETE = "complete.json"
+_COMPLETE = "complete.json"  # written last: its presence means the build finished
+_LAYOUT = 2  # of complete.json; part of the cache key
 _SKIPPED = {"build", "__pycache__"}
 
 
@@ -36,11 +37,10 @@ class Venv:
     def python(self) -> Path:
         return self.path / "bin" / "python"
 
-    def installed_versions(self) -> dict[str, str]:
-        """{normalised distribution name: version} of what the environment itself holds."""
-        listing = subprocess.run([str(self.python), "-m", "pip", "list", "--format=json", "--local"],
-                                 check=True, capture_output=True, text=True, timeout=120).stdout
-        return {entry["name"].lower().replace("_", "-"): entry["version"] for entry in json.loads(listing)}
+    @property
+    def versions_after_each_command(self) -> list[dict[str, str]]:
+        """{distribution: version} of what the environment itself held after each pip command of its build."""
+        return json.loads((self.path / _COMPLETE).read_text())["versions"]
 
 
 def cached_venv(name: str, pip_commands: Sequence[Sequence[str]], *, system_site_packages: bool = False) -> Venv:
@@ -49,7 +49,7 @@ def cached_venv(name: str, pip_commands: Sequence[Sequence[str]], *, system_site
     Files the commands install from belong under `staged_copy` paths, so their contents are part of the key.
     With `system_site_packages` the environment sees the running interpreter's packages and only adds (or
     shadows them with) what the commands install."""
-    recipe = json.dumps([sys.version, list(map(list, pip_commands)), system_site_packages])
+    recipe = json.dumps([_LAYOUT, sys.version, list(map(list, pip_commands)), system_site_packages])
     target = VENV_ROOT / f"{name}-{hashlib.sha256(recipe.encode()).hexdigest()[:16]}"
     VENV_ROOT.mkdir(parents=True, exist_ok=True)
     with FileLock(str(target) + ".lock"):
@@ -59,11 +59,21 @@ def cached_venv(name: str, pip_commands: Sequence[Sequence[str]], *, system_site
         started = time.monotonic()
         command = [sys.executable, "-m", "venv", str(target)]
         _run(command + (["--system-site-packages"] if system_site_packages else []))
+        versions = []
         for pip_command in pip_commands:
             _run([str(target / "bin" / "python"), "-m", "pip", *pip_command])
+            versions.append(_installed_versions(target / "bin" / "python"))
         seconds = time.monotonic() - started
-        (target / _COMPLETE).write_text(json.dumps({"commands": list(map(list, pip_commands)), "seconds": seconds}))
+        (target / _COMPLETE).write_text(json.dumps({"commands": list(map(list, pip_commands)), "seconds": seconds,
+                                                    "versions": versions}))
         return Venv(target, seconds)
+
+
+def _installed_versions(python: Path) -> dict[str, str]:
+    """{normalised distribution name: version} of what the environment itself holds (not the system's)."""
+    listing = subprocess.run([str(python), "-m", "pip", "list", "--format=json", "--local"],
+                             check=True, capture_output=True, text=True, timeout=120).stdout
+    return {entry["name"].lower().replace("_", "-"): entry["version"] for entry in json.loads(listing)}
 
 
 def staged_copy(source: Path) -> Path:

@@ -87,11 +87,11 @@ def test_seeded_sampling_is_reproducible_and_seed_matters(demo_service, settings
 def test_demo_text_is_readable(demo_service, settings):
     """Demo weights are random, but what they write is text: no byte pieces (U+FFFD, control characters, NUL)."""
     texts = []
-    for seed in range(6):
-        params = parse_generation_params({"max_new_tokens": 48, "temperature": 1.0, "top_p": 1.0, "seed": seed},
+    for seed in range(4):
+        params = parse_generation_params({"max_new_tokens": 32, "temperature": 1.0, "top_p": 1.0, "seed": seed},
                                          settings)
         texts.append(demo_service.generate("Describe the ECG.", None, None, params)["generated_text"])
-    assert sum(map(len, texts)) > 6 * 20
+    assert sum(map(len, texts)) > 4 * 16
     assert all(text.isprintable() and "\ufffd" not in text for text in texts), texts
 
 

@@ -3,6 +3,9 @@ MLflow's own client, the registered model loaded back and compared with the jobl
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -17,11 +20,7 @@ from mlflow.tracking import MlflowClient  # noqa: E402
 
 @pytest.fixture(scope="module")
 def tracking_uri(tmp_path_factory):
-    store = tmp_path_factory.mktemp("mlflow")
-    uri = f"sqlite:///{store / 'mlflow.db'}"
-    # the artifacts beside the store: MLflow's default is ./mlruns in the working directory (the repository)
-    MlflowClient(uri).create_experiment(EXPERIMENT, artifact_location=(store / "artifacts").as_uri())
-    return uri
+    return f"sqlite:///{tmp_path_factory.mktemp('mlflow') / 'mlflow.db'}"
 
 
 @pytest.fixture(scope="module")
@@ -36,12 +35,21 @@ def _runs_named(tracking_uri: str, model_id: str):
     return client, client.search_runs([experiment.experiment_id], f"tags.model_id = '{model_id}'")
 
 
-def test_fit_logs_run_and_registers_the_model(settings, tracking_uri, rows):
+def test_fit_logs_run_and_registers_the_model(settings, tracking_uri, rows, monkeypatch, tmp_path):
     X, labels = rows
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    monkeypatch.chdir(tmp_path)  # where MLflow's default artifact root (./mlruns) would land
     service = TabularService(settings.replace(mlflow_tracking_uri=tracking_uri))
     entry = service.fit("rf1", X.tolist(), labels, model_type="rf", hyperparameters={"n_estimators": 30},
                         feature_names=DEMO_FEATURES)
     assert entry["mlflow"]["registered_version"] == 1
+    # the process environment is left as it was (mlflow.set_tracking_uri exports the variable), so a later
+    # Settings.from_env does not start tracking; the model's files sit beside the sqlite store
+    assert "MLFLOW_TRACKING_URI" not in os.environ and not (tmp_path / "mlruns").exists()
+    store = Path(tracking_uri.removeprefix("sqlite:///")).parent
+    assert MlflowClient(tracking_uri).get_experiment_by_name(EXPERIMENT).artifact_location == \
+        (store / "mlartifacts").as_uri()
+    assert any((store / "mlartifacts").rglob("MLmodel"))
 
     client, runs = _runs_named(tracking_uri, "rf1")
     assert len(runs) == 1 and runs[0].info.run_id == entry["mlflow"]["run_id"]

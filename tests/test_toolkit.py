@@ -27,11 +27,12 @@ from toolkit_cases import TOOLKIT_CASES, check_case
 TOOLKIT = ROOT.parent / "shared" / "hf-inference-toolkit"
 # What the image's Dockerfile installs (`pip install ".[torch,st,diffusers]"` of setup.py), less the audio
 # libraries and kenlm (a git requirement); torch is the machine's local CPU wheel instead of the image's CUDA
-# 2.5.1, and starlette is held below 1.0 as it was when the image was built (1.0 drops `on_startup`).
+# 2.5.1; starlette and setuptools are held where they were when the image was built (August 2025): starlette
+# below 1.0 (which drops `on_startup`), setuptools at the 80.9 that get-pip then installed for Python 3.11.
 IMAGE_PINS = (
     "torch==2.13.0", "transformers[sklearn,sentencepiece,vision]==4.51.3", "huggingface_hub[hf_transfer]==0.30.2",
     "accelerate==1.6.0", "peft==0.15.1", "sentence_transformers==4.0.2", "diffusers==0.33.1", "Pillow",
-    "starlette<1", "uvicorn", "pandas", "orjson", "einops",
+    "starlette<1", "uvicorn", "pandas", "orjson", "einops", "setuptools==80.9.0",
 )
 # The bundle as uploaded to the model repository (deployment_guide.md).
 BUNDLE_FILES = ("handler.py", "utils.py", "requirements.txt", "generation_config.json", "test_requests.json",
@@ -103,8 +104,10 @@ def _wait_until_up(url: str, server: subprocess.Popen, log) -> None:
 
 
 def test_requirements_keep_what_the_image_has(toolkit_venv):
-    """requirements.txt on top of the image upgrades nothing the toolkit imports and pulls no web framework."""
-    versions = toolkit_venv.installed_versions()
+    """requirements.txt on top of the image changes no package the image has and pulls no web framework."""
+    image, versions = toolkit_venv.versions_after_each_command[1:]
+    changed = {name: f"{image[name]} -> {versions.get(name)}" for name in image if versions.get(name) != image[name]}
+    assert not changed
     assert versions["transformers"] == "4.51.3"
     assert versions["huggingface-hub"] == "0.30.2"
     assert versions["accelerate"] == "1.6.0"

@@ -81,6 +81,7 @@ def page(browser, server):
     _wait(browser, lambda d: d.find_element(By.ID, "server-status").get_attribute("data-ready") == "1")
     assert browser.execute_script("return sessionStorage.getItem('ecgToken')") == TOKEN
     assert browser.execute_script("return localStorage.length") == 0  # the token is kept for the tab only
+    assert browser.find_element(By.ID, "server-status").text == "server ok (demo weights)"  # health's details
     return browser
 
 
@@ -218,6 +219,23 @@ def test_dicom_upload_shows_the_cart_measurements_beside_ours(page, server):
     cart = {row.get_attribute("data-key"): row.find_elements(By.TAG_NAME, "td")[2].text
             for row in page.find_elements(By.CSS_SELECTOR, "#measurements tbody tr")}
     assert cart["qrs_duration"] == f"{api['result']['cart_measurements']['qrs_duration']:g} ms"
+
+
+def test_csv_upload_with_its_sampling_rate(page, server, real_12_lead, tmp_path):
+    _, inputs = real_12_lead
+    csv = tmp_path / "code15.csv"
+    rows = np.array(inputs["signal"]).T
+    csv.write_text("\n".join([",".join(inputs["lead_names"])] + [",".join(f"{v:.5f}" for v in row) for row in rows]))
+    page.find_element(By.ID, "file-fs").send_keys("400")
+    previous = page.find_element(By.ID, "recording-description").text
+    _upload(page, csv)
+    _wait_for_analysis(page, previous)
+    _shot(page, "04b-analysis-csv")
+    sent = {"file": base64.b64encode(csv.read_bytes()).decode(), "fs": 400}
+    analysis = _api(server, "/", {"inputs": {**sent, "task": "analyze"}}).json()[0]["clinical_analysis"]
+    assert page.find_element(By.ID, "recording-description").text.startswith("csv, 12 leads, 400 Hz")
+    assert _summary_value(page, "heart_rate") == f"{analysis['heart_rate']:g} bpm"
+    page.find_element(By.ID, "file-fs").clear()
 
 
 def test_corrupt_file_shows_the_servers_error(page, server, tmp_path):

@@ -68,6 +68,11 @@ class ECGFMRunner:
     def labels(self) -> list[str]:
         return self.classifier.labels
 
+    def feature_dim(self) -> int:
+        """Size of the `features` embedding (loads the pretrained encoder first when one is configured)."""
+        model = self.classifier if self.encoder_source is None else self._load_encoder()
+        return model.config.embed_dim
+
     def describe(self) -> dict[str, Any]:
         return {
             "source": self.classifier_source,

@@ -12,26 +12,52 @@ imported only when the variable is set, and a tracking failure is logged, never 
 from __future__ import annotations
 
 import logging
+import os
 import re
 import threading
+from contextlib import contextmanager
 from importlib import metadata
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 log = logging.getLogger("ecg_core.tabular.tracking")
 EXPERIMENT = "ecg-tabular"
+_URI_VARIABLE = "MLFLOW_TRACKING_URI"
 _LOCK = threading.Lock()  # MLflow's fluent API keeps the tracking URI and active run in process globals
 
 
 def log_fit(tracking_uri: str, model_id: str, pipeline: Any, entry: dict, X: np.ndarray) -> dict | None:
     """Log one fit; returns ``{"run_id", "model_uri", "registered_version"}`` or None when it failed."""
     try:
-        with _LOCK:
+        with _LOCK, _process_environment_kept():
             return _log(tracking_uri, model_id, pipeline, entry, X)
     except Exception as error:  # tracking is a record, not a dependency of the fit
         log.warning("MLflow tracking of fit %r failed: %s: %s", model_id, type(error).__name__, error)
         return None
+
+
+@contextmanager
+def _process_environment_kept():
+    """mlflow.set_tracking_uri also exports MLFLOW_TRACKING_URI; undo that, so the setting stays the only source."""
+    before = os.environ.get(_URI_VARIABLE)
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(_URI_VARIABLE, None)
+        else:
+            os.environ[_URI_VARIABLE] = before
+
+
+def artifact_location(tracking_uri: str) -> str | None:
+    """Where a new experiment keeps its models: beside a local sqlite store (MLflow's default would be
+    ./mlruns in whatever directory the server runs in); for other stores, the store's own default."""
+    if not tracking_uri.startswith("sqlite:///"):
+        return None
+    database = Path(tracking_uri.removeprefix("sqlite:///")).expanduser()
+    return (database.parent / "mlartifacts").resolve().as_uri()
 
 
 def _log(tracking_uri: str, model_id: str, pipeline: Any, entry: dict, X: np.ndarray) -> dict:
@@ -40,8 +66,11 @@ def _log(tracking_uri: str, model_id: str, pipeline: Any, entry: dict, X: np.nda
     import skops.io
 
     mlflow.set_tracking_uri(tracking_uri)
-    mlflow.set_experiment(EXPERIMENT)
-    with mlflow.start_run(run_name=model_id) as run:
+    client = mlflow.MlflowClient(tracking_uri)
+    experiment = client.get_experiment_by_name(EXPERIMENT)
+    experiment_id = (experiment.experiment_id if experiment is not None else
+                     client.create_experiment(EXPERIMENT, artifact_location=artifact_location(tracking_uri)))
+    with mlflow.start_run(run_name=model_id, experiment_id=experiment_id) as run:
         mlflow.set_tags({"model_id": model_id, "model_type": entry["model_type"],
                          "feature_set": entry.get("feature_set") or "client", "registry_sha256": entry["sha256"],
                          "demo": str(bool(entry.get("demo")))})

@@ -7,6 +7,9 @@ const state = { inputs: null, analysis: null, history: [], pulseImage: null, bea
 
 // ---- requests: bearer token on demand, server errors shown as the server wrote them ----------------
 function token() { return sessionStorage.getItem("ecgToken") || ""; }
+function authHeaders() { return token() ? { Authorization: `Bearer ${token()}` } : {}; }
+// /health is open, but says more than "ok" (models, demo) only to a caller with the token
+async function health() { return (await fetch("/health", { headers: authHeaders() })).json(); }
 
 function askToken(reason) {
   return new Promise((resolve) => {
@@ -23,8 +26,7 @@ function askToken(reason) {
 
 async function api(path, { method = "POST", body, raw = false } = {}) {
   for (let attempt = 0; attempt < 3; attempt++) {
-    const headers = {};
-    if (token()) headers.Authorization = `Bearer ${token()}`;
+    const headers = authHeaders();
     if (body !== undefined) headers["Content-Type"] = "application/json";
     const response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
     if (response.status === 401 || response.status === 403) {
@@ -53,8 +55,8 @@ async function withProgress(label, work) {
   const timer = setInterval(tick, 500);
   const poll = setInterval(async () => {
     try {
-      const health = await (await fetch("/health")).json();
-      const busy = Object.entries(health.models || {}).filter(([, status]) => status.state === "loading");
+      const { models: states } = await health();
+      const busy = Object.entries(states || {}).filter(([, status]) => status.state === "loading");
       models = busy.length ? ` — loading ${busy.map(([name]) => name).join(", ")} (first use)` : "";
     } catch (_) { /* the progress line is best effort */ }
   }, 1500);
@@ -92,7 +94,11 @@ async function inputsFromFile(file) {
     return parsed.inputs || parsed;
   }
   const dataUri = await readFile(file, false);
-  return { file: dataUri.slice(dataUri.indexOf(",") + 1) };
+  const inputs = { file: dataUri.slice(dataUri.indexOf(",") + 1) };
+  if ($("file-format").value) inputs.format = $("file-format").value;
+  if ($("file-fs").value) inputs.fs = Number($("file-fs").value);  // only CSV/TSV take these (the server says so)
+  if ($("file-units").value) inputs.units = $("file-units").value;
+  return inputs;
 }
 
 async function loadExamples() {
@@ -478,10 +484,10 @@ async function start() {
   $("pulse-button").addEventListener("click", askPulse);
   $("pulse-reset").addEventListener("click", resetConversation);
   try {
-    const health = await (await fetch("/health")).json();
-    $("server-status").textContent = `server ${health.status}${health.demo ? " (demo weights)" : ""}`;
-    if (health.demo) { $("demo-banner").hidden = false; }
-    await loadExamples();
+    await loadExamples();  // the first API call: asks for the token when the server needs one
+    const status = await health();
+    $("server-status").textContent = `server ${status.status}${status.demo ? " (demo weights)" : ""}`;
+    if (status.demo) { $("demo-banner").hidden = false; }
     await loadBeatModels();
     $("server-status").dataset.ready = "1";
   } catch (error) {
