@@ -20,10 +20,10 @@ ASSETS_URL = "/docs-assets"
 _OPEN_PATHS = frozenset({DOCS_URL, SEED_DOCS_URL, OPENAPI_URL, f"{DOCS_URL}/oauth2-redirect"})
 
 
-def documented_app(title: str, bearer_token: bool) -> FastAPI:
+def documented_app(title: str, bearer_token: bool, **fastapi_options) -> FastAPI:
     """A FastAPI app whose Swagger pages load their scripts from this server."""
     app = FastAPIOffline(title=title, version="1", docs_url=DOCS_URL, redoc_url=None, openapi_url=OPENAPI_URL,
-                         static_url=ASSETS_URL)
+                         static_url=ASSETS_URL, **fastapi_options)
 
     @app.get(SEED_DOCS_URL, include_in_schema=False)
     async def seed_docs():

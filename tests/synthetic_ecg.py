@@ -66,13 +66,16 @@ def _qrs_lobes(qrs_frontal_deg: float):
 
 def synthetic_12lead(hr_bpm: float, pr_ms: float, qrs_ms: float, qt_ms: float, fs: float = 500,
                      duration_s: float = 10, noise_mv: float = 0.02, wander_mv: float = 0.1, seed: int = 0,
-                     qrs_axis: float = 50.0, p_wave: bool = True) -> tuple[np.ndarray, tuple[str, ...]]:
+                     qrs_axis: float = 50.0, p_wave: bool = True,
+                     ventricular_spike_mv: float = 0.0) -> tuple[np.ndarray, tuple[str, ...]]:
     """A 12-lead sinus-rhythm ECG in mV, shape (12, duration_s * fs), and its lead names.
 
     Intervals are exact in the noise-free signal: PR from P onset to QRS onset, QRS from Q onset to S
     end, QT from QRS onset to T end (ms). P lasts min(110, PR - 40) ms. ``noise_mv`` is the SD of white
     noise, ``wander_mv`` the amplitude of a slow (0.15-0.4 Hz) baseline wander per lead. Beat-to-beat
     RR varies by about 1 % (seeded). ``p_wave=False`` leaves the P waves out (as in a junctional rhythm).
+    ``ventricular_spike_mv`` adds a unipolar pacemaker spike that tall, 1 ms wide and of one polarity in
+    every lead (as a 500 Hz cart records it: one or two samples), 4 ms before each QRS onset.
     """
     rng = np.random.default_rng(seed)
     t = np.arange(int(round(duration_s * fs))) / fs
@@ -81,6 +84,8 @@ def synthetic_12lead(hr_bpm: float, pr_ms: float, qrs_ms: float, qt_ms: float, f
     onset = 0.4 + rng.uniform(0, rr_s)  # first QRS onset
     while onset + qt_ms / 1000 < duration_s:
         _add_beat(signal, t, onset, pr_ms / 1000 if p_wave else None, qrs_ms / 1000, qt_ms / 1000, qrs_axis)
+        if ventricular_spike_mv:
+            signal[:, (t >= onset - 0.0045) & (t < onset - 0.0035 + 1 / fs)] += ventricular_spike_mv
         onset += rr_s * (1 + 0.01 * rng.standard_normal())
     return _add_noise(signal, t, noise_mv, wander_mv, rng), LEAD_NAMES
 
@@ -143,3 +148,21 @@ def _add_noise(signal: np.ndarray, t: np.ndarray, noise_mv: float, wander_mv: fl
     signal += wander_mv * np.sin(2 * np.pi * wander_hz * t[None, :] + phase)
     signal += noise_mv * rng.standard_normal(signal.shape)
     return signal
+
+
+def add_st_elevation(signal: np.ndarray, names: tuple[str, ...], leads: tuple[str, ...], mv: float,
+                     fs: float = 500) -> np.ndarray:
+    """A copy of ``signal`` with an injury current: the ST segment of ``leads`` raised by ``mv`` from 40 ms after
+    each R peak of lead II, easing back to baseline by 300 ms."""
+    from ecg_core.measure import detect_r_peaks
+
+    samples = np.arange(signal.shape[1])
+    elevation = np.zeros(signal.shape[1])
+    for peak in detect_r_peaks(signal[names.index("II")], fs):
+        start, end = peak + 0.04 * fs, peak + 0.30 * fs
+        elevation = np.maximum(elevation, np.clip(np.minimum((samples - start) / (0.02 * fs),
+                                                             (end - samples) / (0.08 * fs)), 0, 1))
+    raised = signal.copy()
+    for lead in leads:
+        raised[names.index(lead)] += mv * elevation
+    return raised

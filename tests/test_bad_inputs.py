@@ -143,8 +143,8 @@ def test_oversize_images_are_refused_before_any_model_runs(tmp_path):
 
     handler = make_handler(tmp_path, ECG_MAX_IMAGE_BYTES="1000")
     big = base64.b64encode(bytes(range(256)) * 8).decode()  # 2048 bytes once decoded
-    for payload, phrase in (({"inputs": {"image": big, "query": "?"}}, "inputs.image: base64 image is larger"),
-                            ({"inputs": {"image": bytes(2048)}}, "inputs.image: image is 2048 bytes")):
+    for payload, phrase in (({"inputs": {"image": big, "query": "?"}}, "inputs.image: oversize: base64 image is larger"),
+                            ({"inputs": {"image": bytes(2048)}}, "inputs.image: oversize: image is 2048 bytes")):
         with pytest.raises(InputError, match=phrase):
             handler(payload)
     assert handler.health()["models"]["pulse"]["state"] == "not_loaded"

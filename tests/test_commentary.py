@@ -200,6 +200,12 @@ def test_an_unexpected_client_fault_never_reaches_the_caller(settings):
 
 def test_health_description_never_shows_the_key(settings):
     description = Commentator(settings.replace(deepseek_api_key=API_KEY)).describe()
-    assert description == {"configured": True, "model": settings.deepseek_model,
-                           "base_url": settings.deepseek_base_url}
+    assert description == {"configured": True, "model": settings.deepseek_model, "host": "api.deepseek.com",
+                           "circuit": {"state": "closed", "consecutive_failures": 0, "threshold": 3,
+                                       "cooldown_s": 60.0}}
+    # a key or path embedded in DEEPSEEK_BASE_URL never reaches the health report
+    embedded = settings.replace(deepseek_api_key=API_KEY,
+                                deepseek_base_url="https://user:sk-embedded123@proxy.example/v1?key=sk-q456")
+    assert Commentator(embedded).describe()["host"] == "proxy.example"
+    assert "sk-" not in str(Commentator(embedded).describe())
     assert Commentator(settings).describe()["configured"] is False

@@ -41,6 +41,18 @@ def test_unknown_format_lists_the_accepted_ones():
     assert message.startswith("inputs.file: unknown format") and all(f in message for f in ACCEPTED_FORMATS)
 
 
+def test_a_format_ecgdatakit_knows_but_we_do_not_accept():
+    message = refusal(b"ISHNE1.0" + bytes(1024))  # an ISHNE Holter header
+    assert message.startswith("inputs.file: unknown format: ISHNE Holter files are not read here; accepted: dicom")
+
+
+def test_file_name_is_only_a_last_resort_and_never_echoed():
+    data = b"Pat. Doe,Smith\n1,2\n"  # no lead in the header: the content matches no format
+    assert refusal(data, filename="Jane Doe.pdf").startswith("inputs.file: unknown format")
+    message = refusal(data, filename="Jane Doe.csv")  # the extension says CSV: the CSV reader explains
+    assert message.startswith("inputs.file: csv: column 'Pat. Doe' is neither a lead") and "Jane" not in message
+
+
 def test_not_an_ecg_csv_without_leads():
     assert "unknown format" in refusal(b"name,score\nA,1\nB,2\n")
     message = refusal(b"time,I,foo\n0,0.1,3\n0.002,0.2,4\n", format_hint="csv")

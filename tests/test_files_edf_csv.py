@@ -57,6 +57,20 @@ def test_edf_without_a_voltage_unit_is_refused(reference):
         read_ecg_file(edf_bytes(reference, unit="degC"), limits=LIMITS)
 
 
+def test_edf_leads_at_different_rates_are_refused(reference):
+    signals = [edfio.EdfSignal(reference.signal[0], 1000, label="ECG I", physical_dimension="mV"),
+               edfio.EdfSignal(reference.signal[1, ::2], 500, label="ECG II", physical_dimension="mV")]
+    with pytest.raises(InputError, match=r"^inputs.file: edf: leads sampled at different rates \(500, 1000 Hz\)$"):
+        read_ecg_file(_written(edfio.Edf(signals)), limits=LIMITS)
+
+
+def test_discontinuous_edf_is_refused(reference):
+    data = bytearray(edf_bytes(reference))
+    data[192:197] = b"EDF+D"  # the header's "reserved" field marks EDF+ discontinuous records
+    with pytest.raises(InputError, match=r"^inputs.file: edf: discontinuous recordings \(EDF\+D/BDF\+D\)"):
+        read_ecg_file(bytes(data), limits=LIMITS)
+
+
 def _table(recording, separator: str, time_column: str | None) -> bytes:
     header = ([time_column] if time_column else []) + list(recording.lead_names)
     lines = [separator.join(header)]
@@ -76,6 +90,13 @@ def test_csv_and_tsv_read_back(reference, separator, time_column, fs):
     assert ecg.format == "csv" and ecg.recording.fs == pytest.approx(1000.0)
     assert ecg.recording.lead_names == reference.lead_names
     np.testing.assert_allclose(ecg.recording.signal, reference.signal, atol=5e-5)
+
+
+def test_single_lead_csv(reference):
+    column = "\n".join(f"{value:.4f}" for value in reference.signal[1])
+    ecg = read_ecg_file(f"II\n{column}\n".encode(), fs=1000, limits=LIMITS)
+    assert ecg.recording.lead_names == ("II",)
+    np.testing.assert_allclose(ecg.recording.signal[0], reference.signal[1], atol=5e-5)
 
 
 def test_csv_needs_a_rate():

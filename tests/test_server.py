@@ -95,6 +95,7 @@ def test_failure_inside_a_model_is_500_without_traceback(tmp_path):
     with running_server(create_app(handler)) as url:
         response = requests.post(url, json={"inputs": {"model_id": "demo", "X": [[1.0, 2.0]]}}, timeout=30)
         assert response.status_code == 500
+        assert response.headers["Connection"] == "close"  # the server drops it: the client knows to reconnect
         assert response.json() == {"error": "internal error: RuntimeError: estimator exploded"}
         assert "Traceback" not in response.text
         assert requests.post(url, json=QUALITY_REQUEST, timeout=30).status_code == 200

@@ -91,7 +91,8 @@ def test_demo_mode_trains_a_labelled_demo_model_that_reads_signals(settings):
     normal = service.predict("demo", None, _recording(70, 90, 380))
     assert normal["demo"] is True and normal["predictions"][0]["label"] == "NORM"
     assert normal["features"]["heart_rate"] == pytest.approx(70, abs=3)
-    tachycardia = service.predict("demo", None, _recording(135, 90, 260))  # QT short enough for P to clear T
+    # QT short enough for the P wave to clear the T wave by a quiet TP segment (34 ms here)
+    tachycardia = service.predict("demo", None, _recording(135, 90, 250))
     wide_qrs = service.predict("demo", None, _recording(70, 150, 420))
     assert tachycardia["predictions"][0]["label"] == "PROBLEM"
     assert wide_qrs["predictions"][0]["label"] == "PROBLEM"

@@ -50,7 +50,8 @@ def _checked_members(archive: zipfile.ZipFile, field: str, limits: Limits) -> li
         raise InputError(field, f"zip: {len(members)} members; at most {limits.max_archive_members} are accepted")
     total = sum(info.file_size for info in members)
     if total > limits.max_decompressed_bytes:
-        raise InputError(field, f"zip: {total} bytes uncompressed; at most {limits.max_decompressed_bytes} are accepted")
+        raise InputError(field, f"zip: {total} bytes uncompressed; at most {limits.max_decompressed_bytes} "
+                         "are accepted")
     names = set()
     for info in members:
         path = PurePosixPath(info.filename.replace("\\", "/"))

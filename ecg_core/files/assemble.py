@@ -25,6 +25,15 @@ def lead_name(label: str) -> str | None:
     return canonical_lead_name(label) or canonical_lead_name(_LABEL_PREFIX.sub("", label))
 
 
+def common_rate(rates: list[float], fmt: str, field: str) -> float:
+    """The one sampling rate all leads share (0 when there are none: build_recording then refuses the rate)."""
+    distinct = sorted(set(rates))
+    if len(distinct) > 1:
+        listed = ", ".join(f"{rate:g}" for rate in distinct)
+        raise InputError(field, f"{fmt}: leads sampled at different rates ({listed} Hz)")
+    return distinct[0] if distinct else 0.0
+
+
 def left_out_note(labels: list[str]) -> str:
     return f"signals that are not standard ECG leads were left out: {', '.join(labels[:12])}"
 

@@ -14,7 +14,7 @@ import numpy as np
 from ..errors import InputError
 from ..settings import Limits
 from ..signal import UNIT_SCALE_TO_MV
-from .assemble import build_recording, lead_name, left_out_note
+from .assemble import build_recording, common_rate, lead_name, left_out_note
 from .model import EcgFile
 
 
@@ -28,12 +28,12 @@ def read_edf(data: bytes, field: str, limits: Limits) -> EcgFile:
         others = [signal.label[:16] for signal in record.signals if not lead_name(signal.label)]
     except (ValueError, IndexError, UnicodeDecodeError, OverflowError, EOFError) as error:
         raise InputError(field, f"{fmt}: truncated or corrupt header ({type(error).__name__})") from None
+    if record.reserved.startswith(("EDF+D", "BDF+D")):  # records with gaps between them: no one time axis
+        raise InputError(field, f"{fmt}: discontinuous recordings (EDF+D/BDF+D) are not supported; "
+                         "export the record as continuous (EDF+C)")
     if not signals:
         raise InputError(field, f"{fmt}: not an ECG: no signal is labelled as a standard lead (I, II, V1, ...)")
-    rates = {float(signal.sampling_frequency) for signal in signals}
-    if len(rates) > 1:
-        raise InputError(field, f"{fmt}: leads sampled at different rates ({', '.join(f'{r:g}' for r in sorted(rates))} Hz)")
-    fs = rates.pop()
+    fs = common_rate([float(signal.sampling_frequency) for signal in signals], fmt, field)
     n_samples = round(fs * record.duration)
     if n_samples > limits.max_samples:
         raise InputError(field, f"{fmt}: recording too long: {n_samples} samples per lead; "

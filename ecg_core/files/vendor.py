@@ -18,7 +18,7 @@ from ecgdatakit import ChecksumWarning, CorruptedFileError, ECGDataKitError, Fil
 from ..errors import InputError
 from ..settings import Limits
 from . import cart
-from .assemble import build_recording
+from .assemble import build_recording, common_rate
 from .model import EcgFile
 
 # ecgdatakit's parser class → our format name (the formats we read through it).
@@ -56,11 +56,9 @@ def read_path(path: Path, fmt: str, field: str, limits: Limits) -> EcgFile:
     if raw:
         raise InputError(field, f"{fmt}: a calibration that makes no sense: no usable gain or unit for "
                          f"lead(s) {', '.join(raw[:6])}")
-    rates = {float(lead.sampling_rate) for lead in leads}
-    if len(rates) > 1:
-        raise InputError(field, f"{fmt}: leads sampled at different rates ({', '.join(f'{r:g}' for r in sorted(rates))} Hz)")
+    fs = common_rate([float(lead.sampling_rate) for lead in leads], fmt, field)
     recording = build_recording([(lead.label, np.asarray(lead.samples, dtype=np.float64)) for lead in leads],
-                                rates.pop() if rates else 0.0, fmt, field, limits, notes)
+                                fs, fmt, field, limits, notes)
     age, sex = cart.age_and_sex(record)
     return EcgFile(format=fmt, recording=recording, cart_measurements=cart.cart_measurements(record),
                    cart_lead_measurements=cart.cart_lead_measurements(record),

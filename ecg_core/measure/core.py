@@ -18,6 +18,7 @@ from ..errors import InputError
 from .axes import LIMB_LEAD_VECTORS, frontal_axis_deg
 from .delineate import Boundaries, delineate
 from .filters import bandpass, isoelectric_baseline, measurement_filter, to_analysis_rate
+from .pacing import bridge_spikes, find_spikes, pacing_summary
 from .per_lead import per_lead_measurements, voltage_criteria
 from .rpeaks import consensus_beats
 from .template import MedianBeat, align_to_template, beat_window_s, median_beat
@@ -32,6 +33,7 @@ MEASUREMENT_KEYS = ("heart_rate", "rr_interval", "pr_interval", "p_duration", "q
 FLAT_MV = 0.02  # a lead whose band-passed peak-to-peak is below this carries no ECG
 _RATE_LIMITS_BPM = (20.0, 300.0)
 _IRREGULAR_STEP_FRACTION = 0.1  # of the median RR: a larger median change between successive RRs is irregular
+_IRREGULAR_FIT_PERCENTILE = 10  # of the RR intervals: the one an irregular rhythm's T wave must end within
 _MIN_AXIS_AREA_MV_S = 0.001  # net limb-lead vector below this: the wave has no measurable axis
 LONG_RECORD_S = 20.0  # longer records are measured in windows (shorter ones: one median beat over all beats)
 WINDOW_S = 10.0  # the resting-ECG length cart algorithms are built for; QT and QTc are rate-matched per window
@@ -78,22 +80,27 @@ def analyse(signal, fs: float, lead_names: tuple[str, ...] | list[str] | None = 
     `LONG_RECORD_S`) or of the whole record, combined over windows by their median; ``windows`` says
     how many windows gave a median beat. ``per_lead`` ({lead: `per_lead.PER_LEAD_KEYS`}) and
     ``voltage_criteria`` (Sokolow-Lyon, Cornell; ``sex`` "M"/"F" sets Cornell's threshold) come from the
-    median beat of the first window that gave one.
+    median beat of the first window that gave one. ``pacing`` (`pacing.pacing_summary`) says which
+    chambers a pacemaker paces; its spikes are bridged before anything is measured, and in ventricular
+    pacing the PR interval is None.
     """
     signal, names = validate_signal(signal, fs, lead_names)
     result: dict = {key: None for key in MEASUREMENT_KEYS}
-    result.update(beat_count=0, windows=0, per_lead={}, voltage_criteria=voltage_criteria({}, sex))
+    result.update(beat_count=0, windows=0, pacing=pacing_summary(np.zeros(0, dtype=np.int64), np.zeros(0), fs),
+                  per_lead={}, voltage_criteria=voltage_criteria({}, sex))
     unmeasured: dict[str, str] = {}
     result["unmeasured"] = unmeasured
     live = np.ptp(bandpass(signal, fs), axis=1) >= FLAT_MV
     if not live.any():
         _explain(result, unmeasured, f"the signal is flat (no lead varies by {FLAT_MV} mV or more)")
         return Analysis(result, np.zeros(0, dtype=np.int64))
-    analysed, rate = to_analysis_rate(signal[live], fs)
+    spikes = find_spikes(signal[live], fs)
+    analysed, rate = to_analysis_rate(bridge_spikes(signal[live], fs, spikes), fs)
     names = tuple(name for name, keep in zip(names, live) if keep) if names else None
     beats = consensus_beats(analysed, rate)
     result["beat_count"] = int(beats.size)
     beats_at_fs = np.minimum(np.round(beats * fs / rate).astype(np.int64), signal.shape[1] - 1)
+    result["pacing"] = pacing_summary(spikes, beats_at_fs, fs)
     rr_s = np.diff(beats) / rate
     if rr_s.size < 1 or not _RATE_LIMITS_BPM[0] <= 60 / rr_s.mean() <= _RATE_LIMITS_BPM[1]:
         _explain(result, unmeasured, "no regular series of QRS complexes was found (too few beats, or noise)")
@@ -119,6 +126,10 @@ def analyse(signal, fs: float, lead_names: tuple[str, ...] | list[str] | None = 
             reasons = [reasons[key] for _, reasons, _ in per_window if key in reasons]
             if reasons:
                 unmeasured[key] = Counter(reasons).most_common(1)[0][0]
+    if result["pacing"]["ventricular"]:
+        result["pr_interval"] = None
+        unmeasured["pr_interval"] = ("ventricular pacing: the pacemaker, not the conduction from the atria, "
+                                     "starts the QRS complex")
     _explain(result, unmeasured, "not measurable on this recording")
     view = next((view for _, _, view in per_window if view is not None), None)
     if view is not None:
@@ -174,11 +185,13 @@ def _measure_window(filtered: np.ndarray, rate: float, names: tuple[str, ...] | 
     if beat is None:
         return None, {key: "no complete dominant beat to build a median beat from" for key in WAVE_KEYS}, None
     regular = rhythm_is_regular(np.diff(inside) / rate)
-    bounds = delineate(beat, mean_rr_s, regular)
+    # an irregular rhythm's waves must fit before its shorter intervals, not the mean one
+    fit_rr_s = mean_rr_s if regular else float(np.percentile(np.diff(inside), _IRREGULAR_FIT_PERCENTILE)) / rate
+    bounds = delineate(beat, fit_rr_s, regular)
     if bounds.qrs_on is not None:  # second pass with the wander left by the filter removed beat by beat
         segment = segment - isoelectric_baseline(segment, rate, inside + bounds.qrs_on - beat.fiducial)
         beat = median_beat(segment, rate, dominant, *window_s)
-        bounds = delineate(beat, mean_rr_s, regular)
+        bounds = delineate(beat, fit_rr_s, regular)
     values: dict = {key: None for key in WAVE_KEYS}
     reasons: dict[str, str] = {}
     for key, reason in (bounds.problems or {}).items():

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.signal import find_peaks
 
+from .filters import lowpass
 from .template import MedianBeat, spatial_velocity
 
 _QRS_SEARCH_S = (0.15, 0.2)  # QRS boundaries are looked for this far before / after the fiducial point
@@ -23,13 +24,19 @@ _QRS_MAX_PAUSE_S = 0.012  # a shorter dip of the slope below that level is a pea
 _QRS_KNEE_REACH_S = 0.03  # the knee of the slope is looked for this far beyond the edge crossing ...
 _QRS_QUIET_FRACTION = 0.02  # ... and not beyond where the slope falls below this (see README: chosen on
 # LUDB DEV and the cart files together, which disagree by ~15 ms)
-_MAX_PR_S = 0.42  # P onset is looked for at most this long before QRS onset
+_MAX_PR_S = 0.45  # P onset is looked for at most this long before QRS onset (PR up to 400 ms, and a lead-in)
 _MIN_P_MV = 0.04  # a P wave smaller than this (spatial magnitude) is not called
 _P_NOISE_FACTOR = 6.0  # ... nor one less than this many times the noise in the median beat
 _T_GAP_S = 0.04  # the T wave is looked for this long after QRS offset
+_T_RISE_FRACTION = 0.1  # of the T peak: a rise this large after the T wave's fall is the next wave
 _T_TAIL_S = 0.25  # reference point of the trapezium: this long after the T peak's steepest descent
 _HIDDEN_P_S = 0.25  # a T wave ending closer than this to the next QRS may hide that beat's P wave (PR ≤ 250 ms)
-_TP_MERGED_FRACTION = 0.3  # of the P peak: a T-P valley higher than this has no isoelectric TP segment
+_TP_MERGED_FRACTION = 0.5  # of the P wave's upslope: a steeper opening of the P window is no quiet TP segment
+_TP_QUIET_S = 0.016  # ... over this long
+_MIN_P_S = 0.05  # a shorter P wave is only part of one
+_TP_GAP_S = 0.02  # the P wave is looked for from this long after the previous T wave's end
+_P_REACH_S = 0.1  # P boundaries: the trapezium's reference this far from the P peak (LUDB DEV)
+_P_T_HIGH_HZ = 40.0  # P and T waves are found on the median beat low-passed to this
 
 
 @dataclass(frozen=True)
@@ -46,7 +53,8 @@ class Boundaries:
 
 
 def delineate(beat: MedianBeat, rr_s: float, regular: bool = True) -> Boundaries:
-    """QRS, then the T peak, P wave and T end, on a median beat whose mean RR interval is ``rr_s`` s.
+    """QRS, then the T peak, P wave and T end, on a median beat whose waves fit in ``rr_s`` s (the mean RR
+    interval; a short one for an irregular rhythm).
 
     ``regular``: whether the beats' RR intervals are regular; only then does the previous beat's T
     wave sit at one place in the median beat, where a P wave riding on it can be recognised.
@@ -57,25 +65,29 @@ def delineate(beat: MedianBeat, rr_s: float, regular: bool = True) -> Boundaries
         return Boundaries(problems={"qrs": "no clear QRS complex in the median beat"})
     qrs_on, qrs_off = qrs
     baseline = wave[:, max(0, qrs_on - int(0.02 * fs)):qrs_on + 1].mean(axis=1, keepdims=True)  # PR segment
-    magnitude = np.sqrt(np.sum((wave - baseline) ** 2, axis=0))
+    deviation = lowpass(wave - baseline, fs, _P_T_HIGH_HZ)  # slow waves: the QRS band's noise is not needed
+    magnitude = np.sqrt(np.sum(deviation ** 2, axis=0))
     problems: dict[str, str] = {}
+    rr = int(round(rr_s * fs))
     t_wave = _t_peak(magnitude, fs, qrs_on, qrs_off, rr_s)
-    p_on, p_off, valley = _p_wave(magnitude, wave - baseline, beat, qrs_on, t_wave and t_wave[0], rr_s,
-                                  regular, problems)
-    t_end = None
-    if t_wave is None:
+    t_end = _t_end(magnitude, fs, *t_wave) if t_wave is not None else None
+    # the previous beat's T wave ends one RR before this one's (only a regular rhythm puts it at one place)
+    previous_t_end = t_end - rr if t_end is not None and regular else None
+    p_on, p_off = _p_wave(deviation, beat, qrs_on, previous_t_end, rr_s, regular, problems)
+    if "t_end" in problems:  # the P wave runs into this T wave's end (seen one RR later)
+        t_end = None
+    elif t_wave is None:
         problems["t_end"] = "no T wave found after the QRS complex"
-    elif "t_end" not in problems:
-        t_peak, stop = t_wave
-        if valley is not None:  # the T wave ends before the next beat's T-P valley (one RR later)
-            stop = min(stop, valley + int(round(rr_s * fs)))
-        t_end = _t_end(magnitude, fs, t_peak, stop) if stop - t_peak > 2 else None
-        if t_end is None:
-            problems["t_end"] = "no T wave end found before the next beat"
-        elif p_on is None and t_end > qrs_on + int((rr_s - _HIDDEN_P_S) * fs):
-            t_end = None  # the next P wave may start inside this T wave, and its end may be the P wave's
-            problems["t_end"] = ("the T wave ends too close to the next QRS complex and no separate P wave is "
-                                 "seen: a P wave may be hidden in its end, so the end is not measured")
+    elif p_on is not None and t_end is not None and t_end >= p_on + rr:  # it ran into the next P wave
+        t_end = _t_end(magnitude, fs, t_wave[0], p_on + rr - 1)
+    if t_wave is not None and t_end is None and "t_end" not in problems:
+        problems["t_end"] = "no T wave end found before the next beat"
+    elif t_end is not None and p_on is None and regular and t_end > qrs_on + int((rr_s - _HIDDEN_P_S) * fs):
+        # the next P wave may start inside this T wave, and its end may be the P wave's (an irregular
+        # rhythm without P waves, as atrial fibrillation, has none to hide)
+        t_end = None
+        problems["t_end"] = ("the T wave ends too close to the next QRS complex and no separate P wave is "
+                             "seen: a P wave may be hidden in its end, so the end is not measured")
     return Boundaries(qrs_on, qrs_off, p_on, p_off, t_end, baseline[:, 0], problems)
 
 
@@ -163,63 +175,87 @@ def _t_peak(magnitude: np.ndarray, fs: float, qrs_on: int, qrs_off: int, rr_s: f
 
 
 def _t_end(magnitude: np.ndarray, fs: float, t_peak: int, stop: int) -> int | None:
+    """End of the T wave (trapezium method) between its peak and ``stop``, which is first pulled back to
+    where the curve rises again after falling (the next P wave, or a U wave): the TP level need not be
+    the PR level the curve is measured from, so the lowest point may lie beyond the next P wave."""
+    if stop - t_peak <= 2:
+        return None
+    after = magnitude[t_peak:stop + 1]
+    rising = after - np.minimum.accumulate(after) > max(_MIN_P_MV / 2, _T_RISE_FRACTION * after[0])
+    if rising.any():
+        stop = t_peak + max(2, int(np.argmax(rising)))
     falls = np.diff(magnitude[t_peak:stop])
     steepest = t_peak + int(np.argmin(falls))
     reference = min(stop, steepest + int(_T_TAIL_S * fs))
     return trapezium_boundary(magnitude, t_peak, reference)
 
 
-def _p_wave(magnitude: np.ndarray, deviation: np.ndarray, beat: MedianBeat, qrs_on: int, t_peak: int | None,
-            rr_s: float, regular: bool, problems: dict[str, str]) -> tuple[int | None, int | None, int | None]:
-    """(P onset, P offset, the T-P valley before the P wave), all None when no P wave is measured.
+def _p_wave(deviation: np.ndarray, beat: MedianBeat, qrs_on: int, previous_t_end: int | None, rr_s: float,
+            regular: bool, problems: dict[str, str]) -> tuple[int | None, int | None]:
+    """(P onset, P offset), both None when no P wave is measured.
 
-    The P wave is looked for between the previous beat's T peak and the QRS. Its onset is only
-    measurable when the curve comes back to the isoelectric level between the two waves: at fast
-    rates or with a long PR the P wave rides on the previous T wave, and then neither the P onset nor
-    the end of that T wave can be told apart (both are left unmeasured, never guessed).
+    The P wave is looked for from the end of the previous beat's T wave (or `_MAX_PR_S` before the QRS)
+    up to the QRS, on each lead's distance from a straight line through the window's two ends: the TP
+    and PR levels differ (atrial repolarisation, wander), and the line leaves the P wave alone on a flat
+    floor. An irregular rhythm has no one place for the previous T wave, so there the P wave must also
+    stand clear of the start of the window (no isoelectric lead-in: what is left of varying T and f waves).
     """
     fs = beat.fs
     start = max(0, qrs_on - int(min(_MAX_PR_S, 0.9 * rr_s) * fs))
-    if t_peak is not None:  # the previous beat's T peak lies one RR interval before this beat's
-        start = max(start, t_peak - int(round(rr_s * fs)))
-    stop = qrs_on - int(0.02 * fs)
+    if previous_t_end is not None:
+        start = max(start, previous_t_end + int(_TP_GAP_S * fs))
+    stop = qrs_on - int(0.01 * fs)
     if stop - start < int(0.06 * fs):
         problems["p"] = "no room for a P wave between the previous T wave and the QRS complex"
-        return None, None, None
+        return None, None
+    edge = max(1, int(0.004 * fs))
+    window = deviation[:, start:stop + 1]
+    first, last = window[:, :edge].mean(axis=1), window[:, -edge:].mean(axis=1)
+    detrended = window - (first[:, None] + np.outer(last - first, np.linspace(0.0, 1.0, window.shape[1])))
+    magnitude = np.sqrt(np.sum(detrended ** 2, axis=0))
+    p_peak = _p_peak(magnitude, detrended if regular else None, beat.median_noise_mv)
     no_p = ("no consistent P wave before the QRS complexes (as in atrial fibrillation or flutter, junctional "
             "rhythm, a P wave hidden in the T wave at a fast rate, or a noisy baseline)")
-    p_peak = _p_peak(magnitude, deviation if regular else None, beat.median_noise_mv, start, stop)
     if p_peak is None:
         problems["p"] = no_p
-        return None, None, None
-    valley = start + int(np.argmin(magnitude[start:p_peak + 1]))
-    if magnitude[valley] > _TP_MERGED_FRACTION * magnitude[p_peak] and not regular:
-        problems["p"] = no_p  # no isoelectric lead-in: the bump is what is left of varying T and f waves
-        return None, None, None
-    if magnitude[valley] > _TP_MERGED_FRACTION * magnitude[p_peak]:
-        problems["p"] = problems["t_end"] = (
-            "the P wave runs into the previous T wave (fast rate or long PR): the P onset and the end "
-            "of the T wave cannot be separated")
-        return None, None, None
-    return (trapezium_boundary(magnitude, p_peak, valley), trapezium_boundary(magnitude, p_peak, qrs_on),
-            valley)
+        return None, None
+    reach = int(_P_REACH_S * fs)
+    onset = trapezium_boundary(magnitude, p_peak, max(0, p_peak - reach))
+    offset = trapezium_boundary(magnitude, p_peak, min(magnitude.size - 1, p_peak + reach))
+    # a window opening on a moving curve, or a P wave too brief to be whole, is a P wave cut by the window
+    if onset is None or offset is None or offset - onset < int(_MIN_P_S * fs) or _opens_moving(window, fs, p_peak):
+        if regular:
+            problems["p"] = problems["t_end"] = (
+                "the P wave runs into the previous T wave (fast rate or long PR): the P onset and the end "
+                "of the T wave cannot be separated")
+        else:  # what is left of varying T and f waves, not a P wave
+            problems["p"] = no_p
+        return None, None
+    return start + onset, start + offset
 
 
-def _p_peak(magnitude: np.ndarray, deviation: np.ndarray | None, lead_noise_mv: np.ndarray, start: int,
-            stop: int) -> int | None:
-    """Sample of the P peak in [start, stop): the most prominent bump of the spatial magnitude or,
-    when it is only a shoulder there (a P wave on the slope of a T wave), of any single lead of
-    ``deviation`` (either polarity; None: not looked for). None when no bump stands out of the noise."""
+def _opens_moving(window: np.ndarray, fs: float, p_peak: int) -> bool:
+    """Whether the P search window opens on a moving curve (the previous T wave still falling, or the P
+    wave already rising) rather than on the quiet TP segment: its slope there, against the P wave's."""
+    velocity = spatial_velocity(window, fs)
+    opening = velocity[:max(2, int(_TP_QUIET_S * fs))].mean()
+    return bool(opening > _TP_MERGED_FRACTION * velocity[:p_peak + 1].max())
+
+
+def _p_peak(magnitude: np.ndarray, deviation: np.ndarray | None, lead_noise_mv: np.ndarray) -> int | None:
+    """Index of the P peak in ``magnitude``: its most prominent bump or, when the P wave is only a shoulder
+    there, of any single lead of ``deviation`` (either polarity; None: not looked for). None when no bump
+    stands out of the noise."""
     threshold = max(_MIN_P_MV, _P_NOISE_FACTOR * float(np.sqrt(np.sum(lead_noise_mv ** 2))))
-    peaks, properties = find_peaks(magnitude[start:stop], prominence=threshold)
+    peaks, properties = find_peaks(magnitude, prominence=threshold)
     if peaks.size or deviation is None:
-        return start + int(peaks[np.argmax(properties["prominences"])]) if peaks.size else None
+        return int(peaks[np.argmax(properties["prominences"])]) if peaks.size else None
     best, best_ratio = None, 1.0
     for lead, noise in zip(deviation, lead_noise_mv):
         lead_threshold = max(_MIN_P_MV, _P_NOISE_FACTOR * float(noise))
         for polarity in (1.0, -1.0):
-            peaks, properties = find_peaks(polarity * lead[start:stop], prominence=lead_threshold)
+            peaks, properties = find_peaks(polarity * lead, prominence=lead_threshold)
             if peaks.size and properties["prominences"].max() / lead_threshold > best_ratio:
                 best_ratio = properties["prominences"].max() / lead_threshold
-                best = start + int(peaks[np.argmax(properties["prominences"])])
+                best = int(peaks[np.argmax(properties["prominences"])])
     return best

@@ -31,6 +31,15 @@ def measurement_filter(signal: np.ndarray, fs: float) -> np.ndarray:
     return bandpass(remove_powerline(signal, fs), fs, high_hz=MEASUREMENT_HIGH_HZ)
 
 
+def lowpass(signal: np.ndarray, fs: float, cutoff_hz: float) -> np.ndarray:
+    """Butterworth low-pass (order 2, zero phase) along the last axis; unchanged when ``cutoff_hz`` is at or
+    above 0.45 ``fs``."""
+    if cutoff_hz >= 0.45 * fs:
+        return signal
+    sos = sps.butter(2, cutoff_hz, btype="lowpass", fs=fs, output="sos")
+    return sps.sosfiltfilt(sos, signal, axis=-1)
+
+
 def highpass(signal: np.ndarray, fs: float, cutoff_hz: float) -> np.ndarray:
     """Butterworth high-pass (order 2, zero phase) along the last axis."""
     sos = sps.butter(2, cutoff_hz, btype="highpass", fs=fs, output="sos")

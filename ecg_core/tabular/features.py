@@ -4,7 +4,7 @@ Two feature sets, recorded in a model's index entry at fit time (``feature_set``
 at predict time. A model uses any subset of a set's names (its ``feature_names``), in its own order.
 
 ``ecg_measurements``: one row per recording, the global measurements of `ecg_core.measure.measure`
-(intervals in ms, rate in bpm, axes in degrees) plus RR variability of the detected beats.
+(intervals in ms, rate in bpm, axes in degrees) plus RR variability of the beats they were measured on.
 
 ``beats``: one row per heartbeat, from the R peaks of one lead (II when present): RR intervals (ms), their
 ratios (unitless), the heart rate (bpm) and the beat's own QRS width (ms, over all leads, by the rule the
@@ -50,14 +50,16 @@ def compute(feature_set: str, recording: Recording) -> FeatureTable:
 
 
 def recording_features(recording: Recording) -> FeatureTable:
-    """One row: the recording's global measurements and RR variability (SDNN, RMSSD in ms)."""
-    from ..measure import measure
+    """One row: the recording's global measurements and RR variability (SDNN, RMSSD in ms), both from one
+    `measure.analyse` (the beats the measurements rest on)."""
+    from ..measure import analyse
 
-    measured = measure(recording.signal, recording.fs, recording.lead_names)
+    analysis = analyse(recording.signal, recording.fs, recording.lead_names)
+    measured = analysis.measurements
     values = {name: measured.get(name) for name in _MEASURED}
     reasons = {name: str(measured.get("unmeasured", {}).get(name, "not measured"))
                for name, value in values.items() if value is None}
-    rr_ms = np.diff(_rhythm_lead_peaks(recording)) / recording.fs * 1000.0
+    rr_ms = np.diff(analysis.beats) / recording.fs * 1000.0
     if rr_ms.size >= 2:
         values["rr_sdnn"] = float(np.std(rr_ms, ddof=1))
         values["rr_rmssd"] = float(np.sqrt(np.mean(np.diff(rr_ms) ** 2)))
