@@ -214,7 +214,8 @@ class DeepSeekClient:
         usage = payload.get("usage")
         tokens = usage.get("total_tokens") if isinstance(usage, dict) else None
         model = payload.get("model")
-        return ChatReply(text=text.strip(), model=model if isinstance(model, str) and model else self.model,
+        # A key the upstream (or a proxy) echoes back must not reach the result or the cache.
+        return ChatReply(text=self._redact(text.strip()), model=model if isinstance(model, str) and model else self.model,
                          total_tokens=tokens if isinstance(tokens, int) and not isinstance(tokens, bool) else 0)
 
     def _describe_http_error(self, status_code: int, body: bytes) -> str:
@@ -247,34 +248,66 @@ def _read_body(response: requests.Response, deadline: float) -> bytes:
     hold a read for the whole timeout set at the start; so a watchdog shuts the socket for reading at the
     deadline (`urllib3.HTTPResponse.shutdown`, which wakes a blocked read).
     """
-    deadline_hit = threading.Event()
-    watchdog = threading.Timer(max(0.0, deadline - time.monotonic()), _stop_reading, args=(response, deadline_hit))
-    watchdog.daemon = True
-    watchdog.start()
     chunks: list[bytes] = []
     size = 0
-    try:
-        while chunk := response.raw.read1(64 * 1024, decode_content=True):  # gzip etc., as requests would
-            size += len(chunk)
-            if size > MAX_RESPONSE_BYTES:
-                raise DeepSeekError("failed", f"DeepSeek's answer exceeds {MAX_RESPONSE_BYTES} bytes")
-            chunks.append(chunk)
-    except urllib3.exceptions.ReadTimeoutError:
-        deadline_hit.set()
-    except urllib3.exceptions.HTTPError as error:  # IncompleteRead, connection reset mid-body
-        if not deadline_hit.is_set():
-            raise _Transient(DeepSeekError("failed", f"DeepSeek's answer was cut off ({_cause(error)})")) from None
-    finally:
-        watchdog.cancel()
-    if deadline_hit.is_set():
+    with Watchdog(deadline) as watchdog:
+        watchdog.watch(response.raw.shutdown)
+        try:
+            while chunk := response.raw.read1(64 * 1024, decode_content=True):  # gzip etc., as requests would
+                size += len(chunk)
+                if size > MAX_RESPONSE_BYTES:
+                    raise DeepSeekError("failed", f"DeepSeek's answer exceeds {MAX_RESPONSE_BYTES} bytes")
+                chunks.append(chunk)
+        except urllib3.exceptions.ReadTimeoutError:
+            watchdog.expired.set()
+        except urllib3.exceptions.HTTPError as error:  # IncompleteRead, connection reset mid-body
+            if not watchdog.expired.is_set():
+                raise _Transient(DeepSeekError("failed", f"DeepSeek's answer was cut off ({_cause(error)})")) \
+                    from None
+    if watchdog.expired.is_set():
         raise DeepSeekError("failed", "DeepSeek did not finish its answer before the deadline")
     return b"".join(chunks)
 
 
-def _stop_reading(response: requests.Response, deadline_hit: threading.Event) -> None:
-    deadline_hit.set()
+class Watchdog:
+    """A wall-clock deadline for blocking socket I/O: at `deadline` (a `time.monotonic()` value) every
+    stop function registered with `watch` is called once (typically a socket shutdown, which wakes a
+    blocked read); `expired` tells the reader why its read ended. One mechanism for every outbound call:
+    socket timeouts restart on each byte, so a peer trickling 1 byte per second never trips them.
+    """
+
+    def __init__(self, deadline: float):
+        self.expired = threading.Event()
+        self._stops: list = []
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(max(0.0, deadline - time.monotonic()), self._fire)
+        self._timer.daemon = True
+
+    def __enter__(self) -> "Watchdog":
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._timer.cancel()
+
+    def watch(self, stop) -> None:
+        with self._lock:
+            if not self.expired.is_set():
+                self._stops.append(stop)
+                return
+        _call_quietly(stop)  # registered after the deadline: stop at once
+
+    def _fire(self) -> None:
+        with self._lock:
+            self.expired.set()
+            stops, self._stops = self._stops, []
+        for stop in stops:
+            _call_quietly(stop)
+
+
+def _call_quietly(stop) -> None:
     try:
-        response.raw.shutdown()
+        stop()
     except (RuntimeError, ValueError, OSError):  # already read and released to the pool, or already closed
         pass
 

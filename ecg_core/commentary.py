@@ -3,7 +3,9 @@
 Each result is summarised in compact English (PULSE text, ECG-FM findings, out-of-range measurements,
 signal-quality problems, tabular predictions); the summaries go to DeepSeek concurrently under one overall
 deadline, and the Turkish replies are added to the results. The commentary never costs the primary result:
-`Commentator.annotate` only adds its own keys and never raises.
+`Commentator.annotate` only adds its own keys and never raises. After DEEPSEEK_BREAKER_FAILURES failed calls in
+a row DeepSeek is not called for DEEPSEEK_BREAKER_COOLDOWN_S (status "unavailable" with the reason), then
+one call probes it (breaker.py).
 """
 
 from __future__ import annotations
@@ -17,13 +19,16 @@ import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import numpy as np
 from cachetools import TTLCache
 
 from utils import ChatReply, DeepSeekClient, DeepSeekError
 
+from .breaker import CircuitBreaker
 from .errors import InputError
+from .payload import is_finite_number
 from .settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -84,7 +89,7 @@ def parse_options(parameters: dict, settings: Settings) -> CommentaryOptions:
     timeout_s = parameters.get("deepseek_timeout")
     if timeout_s is None:
         timeout_s = DEFAULT_TIMEOUT_S
-    if (isinstance(timeout_s, bool) or not isinstance(timeout_s, numbers.Real) or not math.isfinite(timeout_s)
+    if (isinstance(timeout_s, bool) or not is_finite_number(timeout_s)
             or not MIN_TIMEOUT_S <= timeout_s <= MAX_TIMEOUT_S):
         raise InputError("parameters.deepseek_timeout",
                          f"expected a number of seconds from {MIN_TIMEOUT_S:g} to {MAX_TIMEOUT_S:g}, "
@@ -98,17 +103,20 @@ class Commentator:
 
     def __init__(self, settings: Settings, client: DeepSeekClient | None = None):
         self.model = client.model if client is not None else settings.deepseek_model
-        self._base_url = settings.deepseek_base_url
+        self._host = urlsplit(settings.deepseek_base_url).hostname or "?"  # never the URL: it may embed a key
         if client is None and settings.deepseek_api_key:
             client = DeepSeekClient(settings.deepseek_api_key, settings.deepseek_base_url, settings.deepseek_model,
                                     max_connections=MAX_WORKERS)
         self._client = client
+        self._breaker = CircuitBreaker("DeepSeek", settings.deepseek_breaker_failures,
+                                       settings.deepseek_breaker_cooldown_s)
         self._cache: TTLCache[str, ChatReply] = TTLCache(maxsize=CACHE_SIZE, ttl=CACHE_TTL_S)
         self._cache_lock = threading.Lock()
 
     def describe(self) -> dict:
         """For the health report: whether commentary can run, and against which model (never the key)."""
-        return {"configured": self._client is not None, "model": self.model, "base_url": self._base_url}
+        return {"configured": self._client is not None, "model": self.model, "host": self._host,
+                "circuit": self._breaker.describe()}
 
     def annotate(self, results: list[dict], options: CommentaryOptions) -> None:
         """Add the commentary keys to each result in place, within `options.timeout_s`. Never raises."""
@@ -126,8 +134,10 @@ class Commentator:
                     dict(statuses))
 
     def _fields_for(self, results: list[dict], options: CommentaryOptions, deadline: float) -> list[dict]:
-        if not options.enabled:
-            return [_fields("disabled", error="disabled by the request (enable_turkish_commentary)")] * len(results)
+        if not options.enabled:  # by the request, or by default because no key is configured
+            reason = ("disabled by the request (enable_turkish_commentary)" if self._client is not None
+                      else "no DeepSeek API key is configured on this endpoint (DEEPSEEK_API_KEY)")
+            return [_fields("disabled", error=reason)] * len(results)
         if self._client is None:
             return [_fields("api_key_missing", error="DEEPSEEK_API_KEY is not set on this endpoint")] * len(results)
         summaries = [english_summary(result) if isinstance(result, dict) else "" for result in results]
@@ -147,7 +157,15 @@ class Commentator:
         """One reply (or error) per distinct summary: cached ones at once, the rest concurrently."""
         with self._cache_lock:
             replies: dict[str, ChatReply | DeepSeekError] = {s: self._cache[s] for s in summaries if s in self._cache}
-        pending = [summary for summary in summaries if summary not in replies]
+        pending = []
+        for summary in summaries:
+            if summary in replies:
+                continue
+            refusal = self._breaker.refusal()  # an outage: answer at once instead of waiting for the deadline
+            if refusal is None:
+                pending.append(summary)
+            else:
+                replies[summary] = DeepSeekError("unavailable", refusal)
         if not pending:
             return replies
         pool = ThreadPoolExecutor(max_workers=min(MAX_WORKERS, len(pending)), thread_name_prefix="deepseek")
@@ -160,6 +178,7 @@ class Commentator:
             pool.shutdown(wait=False, cancel_futures=True)
         for future, summary in futures.items():
             replies[summary] = _outcome(future)
+            self._breaker.record(isinstance(replies[summary], ChatReply), str(replies[summary]))
             if isinstance(replies[summary], ChatReply):
                 with self._cache_lock:
                     self._cache[summary] = replies[summary]

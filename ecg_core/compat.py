@@ -14,18 +14,20 @@ from fastapi import APIRouter, Body
 
 from .contract import SIGNAL_KEYS
 from .errors import InputError
+from .payload import check_payload
 
 _EXAMPLE = {"signal": [[0.0] * 2500] * 12, "fs": 500, "lead_names": ["I", "II", "III", "aVR", "aVL", "aVF",
                                                                      "V1", "V2", "V3", "V4", "V5", "V6"],
             "recording_duration": 5.0}
 
 
-def build_ecgfm_router(run_handler: Callable[[Any], Awaitable[list[dict]]]) -> APIRouter:
+def build_ecgfm_router(run_handler: Callable[[Any], Awaitable[list[dict]]], max_json_depth: int) -> APIRouter:
     router = APIRouter(tags=["ECG-FM API (seed-compatible)"])
 
     async def run(body: Any, task: str, parameters: dict) -> dict:
         if not isinstance(body, dict):
             raise InputError("body", "expected a JSON object with signal, fs, lead_names")
+        check_payload(body, max_json_depth)  # before any field is named in a message
         inputs = {key: body[key] for key in SIGNAL_KEYS if key in body}
         unknown = sorted(set(body) - set(SIGNAL_KEYS))
         if unknown:

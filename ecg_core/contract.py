@@ -16,7 +16,6 @@ Accepted shapes under ``inputs`` (a list of them is a batch; a plain string is a
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any, Union
 
@@ -25,6 +24,7 @@ from .errors import InputError
 from .files import EcgFile
 from .files.request import parse_file_input
 from .patient import Patient, parse_patient
+from .payload import brief, check_payload, is_finite_number
 from .pulse import service as pulse_service
 from .settings import Limits, Settings
 from .signal import Recording, parse_recording
@@ -103,7 +103,7 @@ def parse_request(data: Any, settings: Settings) -> ParsedRequest:
     limits = settings.limits
     if not isinstance(data, dict):
         raise InputError("body", f"expected a JSON object with 'inputs', got {type(data).__name__}")
-    _check_depth(data, limits.max_json_depth)
+    check_payload(data, limits.max_json_depth)
     parameters = data.get("parameters") or {}
     if not isinstance(parameters, dict):
         raise InputError("parameters", f"expected an object, got {type(parameters).__name__}")
@@ -136,6 +136,8 @@ def _parse_item(item: Any, prefix: str, limits: Limits, settings: Settings) -> T
     if unknown:
         raise InputError(f"{prefix}.{unknown[0]}", f"unknown field; accepted fields are {', '.join(sorted(_ALLOWED_KEYS))}")
     task = _route(item, prefix)
+    if "format" in item and "file" not in item:
+        raise InputError(f"{prefix}.format", "a format hint goes with inputs.file (the ECG file it describes)")
     source = parse_file_input(item, prefix, limits) if "file" in item else None
     if task in SIGNAL_TASKS:
         return SignalTask(task=task, recording=_parse_signal(item, prefix, limits, source), source=source,
@@ -189,9 +191,10 @@ def _parse_signal(item: dict, prefix: str, limits: Limits, source: EcgFile | Non
     recording = source.recording if source is not None else parse_recording(item, prefix, limits)
     duration = item.get("recording_duration")
     if duration is not None:
-        if isinstance(duration, bool) or not isinstance(duration, (int, float)) or not math.isfinite(duration) \
+        if isinstance(duration, bool) or not is_finite_number(duration) \
                 or duration <= 0:
-            raise InputError(f"{prefix}.recording_duration", f"expected a positive number of seconds, got {duration!r}")
+            raise InputError(f"{prefix}.recording_duration",
+                             f"expected a positive number of seconds, got {brief(duration)}")
         if abs(duration - recording.duration_s) > 0.05 * recording.duration_s:
             raise InputError(f"{prefix}.recording_duration", f"{duration:g} s does not match "
                              f"{recording.signal.shape[1]} samples at {recording.fs:g} Hz "
@@ -247,7 +250,7 @@ def _is_pil_image(value: Any) -> bool:
 def _parse_predict(item: dict, prefix: str, limits: Limits, source: EcgFile | None) -> PredictTask:
     model_id = item.get("model_id")
     if not isinstance(model_id, str) or not model_id:
-        raise InputError(f"{prefix}.model_id", f"expected a model id string, got {model_id!r}"[:120])
+        raise InputError(f"{prefix}.model_id", f"expected a model id string, got {brief(model_id)}")
     row_key = next((key for key in _ROW_KEYS if key in item), None)
     if row_key is None:
         return PredictTask(model_id=model_id, rows=None, recording=_parse_signal(item, prefix, limits, source),
@@ -262,7 +265,7 @@ def _parse_signal_options(parameters: dict) -> SignalOptions:
     for name in ("return_features", "return_segments", "pad_short", "return_median_beat"):
         value = parameters.get(name, False)
         if not isinstance(value, bool):
-            raise InputError(f"parameters.{name}", f"expected true or false, got {value!r}"[:120])
+            raise InputError(f"parameters.{name}", f"expected true or false, got {brief(value)}")
         flags[name] = value
     thresholds = parameters.get("thresholds")
     if thresholds is not None and (isinstance(thresholds, bool) or not isinstance(thresholds, (int, float, dict))):
@@ -275,16 +278,3 @@ def _check_parameter_names(parameters: dict) -> None:
     unknown = sorted(set(parameters) - known)
     if unknown:
         raise InputError(f"parameters.{unknown[0]}"[:80], f"unknown parameter; accepted: {', '.join(sorted(known))}")
-
-
-def _check_depth(value: Any, max_depth: int) -> None:
-    """Refuse absurdly nested JSON. Lists of scalars (signals) are skipped in O(1) via their first item."""
-    stack = [(value, 1)]
-    while stack:
-        node, depth = stack.pop()
-        if depth > max_depth:
-            raise InputError("body", f"JSON nested deeper than {max_depth} levels")
-        if isinstance(node, dict):
-            stack.extend((child, depth + 1) for child in node.values())
-        elif isinstance(node, list) and node and isinstance(node[0], (list, dict)):
-            stack.extend((child, depth + 1) for child in node)

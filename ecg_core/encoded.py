@@ -22,7 +22,7 @@ def split_data_uri(text: str, field: str) -> tuple[str, str]:
 def decode_base64(text: str, field: str, max_bytes: int, what: str) -> bytes:
     compact = "".join(text.split())
     if len(compact) > (max_bytes + 2) // 3 * 4:
-        raise InputError(field, f"base64 {what} is larger than {max_bytes} bytes")
+        raise InputError(field, f"oversize: base64 {what} is larger than {max_bytes} bytes")
     compact = compact.replace("-", "+").replace("_", "/")  # URL-safe alphabet too
     try:
         return base64.b64decode(compact + "=" * (-len(compact) % 4), validate=True)

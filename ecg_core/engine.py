@@ -11,13 +11,12 @@ import platform
 from importlib import metadata
 from typing import Any
 
-import numpy as np
-
 from . import __version__, analysis, images, render
 from .commentary import Commentator
 from .contract import GenerateTask, ListModelsTask, ParsedRequest, PredictTask, SignalTask, parse_request
 from .ecgfm import runner as ecgfm_runner
 from .errors import ModelError
+from .jsonable import to_jsonable
 from .pulse import service as pulse_service
 from .settings import Settings
 from .slots import ModelSlot
@@ -51,8 +50,11 @@ class Engine:
 
     def _execute(self, request: ParsedRequest) -> list[dict]:
         tasks = request.tasks
-        # Fetch and decode every image first: a bad URL in item 3 fails the request before any model runs.
-        images_by_index = {i: self._image_for(task) for i, task in enumerate(tasks) if isinstance(task, GenerateTask)}
+        # Fetch and decode every image first: a bad URL in item 3 fails the request before any model runs;
+        # the pixel budget bounds what that holds in memory.
+        budget = images.PixelBudget(self.settings.limits.max_request_image_pixels)
+        images_by_index = {i: self._image_for(task, budget) for i, task in enumerate(tasks)
+                           if isinstance(task, GenerateTask)}
         results: list[dict | None] = [None] * len(tasks)
         signal_indices = [i for i, task in enumerate(tasks) if isinstance(task, SignalTask)]
         if signal_indices:
@@ -79,11 +81,11 @@ class Engine:
             results[i] = result
         return results  # type: ignore[return-value]
 
-    def _image_for(self, task: GenerateTask):
+    def _image_for(self, task: GenerateTask, budget: images.PixelBudget):
         if task.recording is not None:
             return render.render_ecg(task.recording)
         if task.image is not None:
-            return images.load_image(task.image, task.image_field, self.settings)
+            return images.load_image(task.image, task.image_field, self.settings, budget)
         return None
 
     def _generate(self, task: GenerateTask, image, request: ParsedRequest) -> dict:
@@ -120,18 +122,3 @@ def _versions() -> dict:
         except metadata.PackageNotFoundError:
             versions[package] = None
     return versions
-
-
-def to_jsonable(value: Any) -> Any:
-    """Plain Python for orjson/json: numpy scalars and arrays become numbers and lists, NaN becomes None."""
-    if isinstance(value, dict):
-        return {str(key): to_jsonable(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [to_jsonable(item) for item in value]
-    if isinstance(value, np.ndarray):
-        return to_jsonable(value.tolist())
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not np.isfinite(value):
-        return None
-    return value

@@ -2,7 +2,7 @@
 
 `InputError` is the only exception a client can cause: its message names the request field and what was
 wrong with it. The Inference Endpoints toolkit turns any exception into HTTP 400; the local server maps
-`InputError` to 400, `ModelNotConfigured` to 503 and everything else to 500 (without a stack trace).
+`InputError` to 400, `ModelNotConfigured` and `Busy` to 503 and everything else to 500 (without a stack trace).
 """
 
 
@@ -21,3 +21,11 @@ class ModelNotConfigured(RuntimeError):
 
 class ModelError(RuntimeError):
     """A model failed while processing a well-formed request."""
+
+
+class Busy(RuntimeError):
+    """Too much of this work is already running (e.g. fits); the client may retry after `retry_after_s`."""
+
+    def __init__(self, message: str, retry_after_s: float):
+        self.retry_after_s = retry_after_s
+        super().__init__(message)

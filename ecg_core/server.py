@@ -1,10 +1,16 @@
 """The local endpoint server: the handler behind FastAPI/uvicorn, behaving like Inference Endpoints.
 
-``POST /`` and ``POST /predict`` take JSON (or a raw ``image/*`` body, which becomes
-``{"inputs": {"image": <bytes>}}``) and answer the handler's list of results. Like the toolkit, one
-request runs through the handler at a time. Errors: 400 for client input, 401/403 for a missing/wrong
-bearer token, 413 for an oversize body, 503 for a model that is not configured, 500 (message only, no
-stack trace) for a failure inside a model.
+``POST /`` and ``POST /predict`` take what the toolkit takes (`toolkit_http`: JSON with ``inputs``, or a raw
+image body; query-string parameters) and answer the handler's list of results; ``GET /`` answers 200 like the
+toolkit's health check. Like the toolkit, one request runs through the handler at a time. Local-only: the
+richer ``GET /health`` (model states), the documentation (`docs`), the seed routes, CORS (ECG_CORS_ORIGINS).
+Errors: 400 for client input, 401/403 for a missing/wrong bearer token, 413 for an oversize body, 503 for a
+model that is not configured (or, with Retry-After, too many fits), 408 for a body that does not arrive in
+time, 500 (message only, no stack trace, ``Connection: close``) for a failure inside a model. Every error
+body is ``{"error": ...}``, FastAPI's own 404/405 included. Connection-level guards (read deadlines,
+abandoned requests) live in guards.py.
+ECG files also come in as a raw body with the format's content type or as a multipart upload (`uploads`,
+local-only: the toolkit refuses those content types).
 """
 
 from __future__ import annotations
@@ -17,77 +23,94 @@ from typing import Any
 import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import JSONResponse, Response
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from . import docs, toolkit_http, uploads
 from .compat import build_ecgfm_router
-from .errors import InputError, ModelNotConfigured
+from .errors import Busy, InputError, ModelNotConfigured
+from .guards import (BodyDeadlineMiddleware, ClientGone, client_gone, current_method_path, header_deadline_protocol,
+                     json_safe)
 from .tabular.routes import build_router as build_tabular_router
+from .ui import routes as ui_routes
 
 log = logging.getLogger("ecg_core.server")
-OPEN_PATHS = frozenset({"/health"})
+# health checks; the documentation is open too (see docs); the page loads, then asks for the token
+OPEN_GET_PATHS = frozenset({"/", "/health", *ui_routes.OPEN_PATHS})
 
 
 def create_app(handler) -> FastAPI:
     """`handler` is an `EndpointHandler` (anything with __call__(data), health() and .engine)."""
     engine = handler.engine
     settings = engine.settings
-    app = FastAPI(title="ECG inference endpoint", version="1", docs_url="/docs",
-                  openapi_url="/api/openapi.json", redoc_url=None)
+    app = docs.documented_app("ECG inference endpoint", bearer_token=bool(settings.endpoint_token),
+                              default_response_class=ORJSONResponse)
     handler_lock = asyncio.Lock()
 
     async def run_handler(data: Any) -> Any:
         async with handler_lock:
+            if await client_gone():  # it waited in the queue and its client left: nobody reads the answer
+                log.info("skipped %s %s: its client disconnected before it started", *current_method_path())
+                raise ClientGone
             return await run_in_threadpool(handler, data)
 
     @app.get("/health")
-    async def health() -> JSONResponse:
+    @app.head("/health", include_in_schema=False)
+    async def health(request: Request) -> JSONResponse:
+        """Open: only whether the endpoint is up. With the bearer token (or none configured): the details."""
+        if settings.endpoint_token and not _token_matches(request.headers.get("authorization", ""),
+                                                          settings.endpoint_token.encode()):
+            return ORJSONResponse({"status": "ok"})
         return ORJSONResponse(handler.health())
 
-    @app.get("/api/openapi", include_in_schema=False)
-    async def swagger():
-        return get_swagger_ui_html(openapi_url=app.openapi_url, title=app.title)
+    @app.get("/", include_in_schema=False)
+    async def root() -> PlainTextResponse:
+        # the toolkit's answer, and where the page is
+        return PlainTextResponse("Ok", headers={"Link": '</ui>; rel="alternate"; type="text/html"'})
 
     @app.post("/")
     @app.post("/predict")
     async def predict(request: Request) -> Response:
         """Body: the handler payload, e.g. {"inputs": {...}, "parameters": {...}}; see test_requests.json."""
+        toolkit_http.check_accept(request.headers.get("accept"))
         body = await request.body()
-        content_type = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
-        if content_type.startswith("image/"):
-            data: Any = {"inputs": {"image": body}}
-        elif content_type in ("application/json", "text/json", ""):
-            data = parse_json_body(body)
+        content_type = request.headers.get("content-type")
+        base_type = (content_type or "").split(";")[0].strip().lower()
+        if uploads.is_upload(base_type):
+            data = await uploads.upload_payload(request, body, base_type, settings.limits)
         else:
-            raise InputError("Content-Type", f"unsupported {content_type!r}; send application/json or image/*")
+            data = toolkit_http.handler_payload(body, content_type, request.query_params)
         return ORJSONResponse(await run_handler(data))
 
     install_error_handlers(app)
     # Seed-compatible routes: thin adapters over the same handler and the same tabular registry.
-    app.include_router(build_ecgfm_router(run_handler))
+    app.include_router(build_ecgfm_router(run_handler, settings.limits.max_json_depth))
     app.include_router(build_tabular_router(engine.slots["tabular"].get))
+    app.include_router(ui_routes.build_router(run_handler, engine))  # /ui, its API, POST /report
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.limits.max_body_bytes)
     app.add_middleware(BearerTokenMiddleware, token=settings.endpoint_token)
+    app.add_middleware(BodyDeadlineMiddleware, body_timeout_s=settings.limits.body_timeout_s)
+    if settings.cors_origins:  # outermost, so preflights and error answers carry the CORS headers too
+        app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origins), allow_methods=["GET", "POST"],
+                           allow_headers=["Authorization", "Content-Type"])
     return app
-
-
-def parse_json_body(body: bytes) -> Any:
-    if not body:
-        raise InputError("body", "empty; expected a JSON object")
-    try:
-        return orjson.loads(body)
-    except orjson.JSONDecodeError as error:
-        raise InputError("body", f"invalid JSON ({error})"[:200]) from None
 
 
 class ORJSONResponse(JSONResponse):
     def render(self, content: Any) -> bytes:
-        return orjson.dumps(content, option=orjson.OPT_SERIALIZE_NUMPY)
+        try:
+            return orjson.dumps(content, option=orjson.OPT_SERIALIZE_NUMPY)
+        except TypeError:  # text that is not valid UTF-8 (a lone surrogate stored before it was refused)
+            return orjson.dumps(json_safe(content), option=orjson.OPT_SERIALIZE_NUMPY)
 
 
 def error_response(status: int, message: str, **headers: str) -> ORJSONResponse:
+    if status >= 500 and status != 503:
+        headers.setdefault("Connection", "close")  # the server drops the connection after a 500: say so
     return ORJSONResponse({"error": message}, status_code=status, headers=headers or None)
 
 
@@ -106,6 +129,26 @@ def install_error_handlers(app: FastAPI) -> None:
     async def not_configured(_: Request, error: ModelNotConfigured):
         return error_response(503, str(error))
 
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, error: StarletteHTTPException):
+        message = error.detail if isinstance(error.detail, str) else str(error.detail)
+        if error.status_code == 400:  # FastAPI's JSON parser gave up (malformed, or nested past its stack)
+            message = f"body: {message}"
+        return error_response(error.status_code, message, **(error.headers or {}))
+
+    @app.exception_handler(ClientGone)
+    @app.exception_handler(ClientDisconnect)  # gone (or its chunked body broken) while the body was read
+    async def client_gone_error(_: Request, __: Exception):
+        return Response(status_code=499)  # nginx's "client closed request": nobody is there to read it
+
+    @app.exception_handler(Busy)
+    async def busy(_: Request, error: Busy):
+        return error_response(503, str(error), **{"Retry-After": f"{error.retry_after_s:.0f}"})
+
+    @app.exception_handler(ModelNotConfigured)
+    async def not_configured(_: Request, error: ModelNotConfigured):
+        return error_response(503, str(error))
+
     @app.exception_handler(Exception)
     async def internal_error(_: Request, error: Exception):
         log.exception("request failed inside the endpoint")
@@ -113,25 +156,37 @@ def install_error_handlers(app: FastAPI) -> None:
 
 
 class BearerTokenMiddleware:
-    """With ENDPOINT_TOKEN set, every route except /health needs ``Authorization: Bearer <token>``."""
+    """With ENDPOINT_TOKEN set, every route but the health checks and the documentation needs
+    ``Authorization: Bearer <token>``."""
 
     def __init__(self, app: ASGIApp, token: str):
         self.app = app
         self.token = token.encode()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not self.token or scope["path"] in OPEN_PATHS:
+        if scope["type"] != "http" or not self.token or _is_open(scope):
             return await self.app(scope, receive, send)
         header = dict(scope["headers"]).get(b"authorization", b"")
         scheme, _, supplied = header.partition(b" ")
         if scheme.lower() != b"bearer" or not supplied.strip():
             response = error_response(401, "missing bearer token (Authorization: Bearer <token>)",
                                       **{"WWW-Authenticate": "Bearer"})
-        elif not hmac.compare_digest(supplied.strip(), self.token):
+        elif not _token_matches(header.decode("latin-1"), self.token):
             response = error_response(403, "invalid bearer token")
         else:
             return await self.app(scope, receive, send)
         await response(scope, receive, send)
+
+
+def _is_open(scope: Scope) -> bool:
+    path = scope["path"]
+    return scope["method"] in ("GET", "HEAD") and (path in OPEN_GET_PATHS or docs.is_documentation(path))
+
+
+def _token_matches(authorization: str, token: bytes) -> bool:
+    """Constant-time check of an ``Authorization: Bearer <token>`` header value."""
+    scheme, _, supplied = authorization.partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(supplied.strip().encode("latin-1", "replace"), token)
 
 
 class BodyLimitMiddleware:
@@ -179,4 +234,6 @@ class _BodyTooLarge(Exception):
 def serve(handler, host: str = "127.0.0.1", port: int = 7860) -> None:
     import uvicorn
 
-    uvicorn.run(create_app(handler), host=host, port=port, log_level="info")
+    limits = handler.engine.settings.limits
+    uvicorn.run(create_app(handler), host=host, port=port, log_level="info",
+                http=header_deadline_protocol(limits.header_timeout_s))

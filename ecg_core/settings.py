@@ -26,6 +26,8 @@ class Limits:
     """Input limits. Requests beyond them are refused with an error naming the field."""
 
     max_body_bytes: int = 64 * 1024 * 1024  # whole HTTP request body
+    header_timeout_s: float = 10.0  # local server: a request's headers must arrive within this
+    body_timeout_s: float = 60.0  # local server: and its whole body within this, from the request's start
     max_json_depth: int = 32
     max_batch_items: int = 64
     max_leads: int = 12
@@ -39,6 +41,7 @@ class Limits:
     max_history_turns: int = 16
     max_image_bytes: int = 20 * 1024 * 1024
     max_image_pixels: int = 40_000_000
+    max_request_image_pixels: int = 80_000_000  # decoded pixels in one request (3 bytes each as RGB)
     image_fetch_timeout_s: float = 10.0
     max_tabular_rows: int = 10_000
     max_tabular_features: int = 4096
@@ -46,6 +49,11 @@ class Limits:
     max_decompressed_bytes: int = 128 * 1024 * 1024  # a zip's members together, from its directory, before extraction
     max_archive_members: int = 16
     max_file_amplitude_mv: float = 50.0  # a lead spanning more than this has a calibration that makes no sense
+    max_abs_feature_value: float = 1e15  # feature rows: far beyond any measurement, well inside float32
+    max_estimators: int = 500  # n_estimators of forests (memory grows with it)
+    max_iterations: int = 10_000  # max_iter of iterative solvers
+    fit_timeout_s: float = 120.0  # a fit runs in a worker process that is killed at this wall-clock limit
+    max_concurrent_fits: int = 2  # more are refused with 503 + Retry-After
 
 
 @dataclass(frozen=True)
@@ -66,8 +74,12 @@ class Settings:
     deepseek_api_key: str = field(default="", repr=False)
     deepseek_base_url: str = DEFAULT_DEEPSEEK_BASE_URL
     deepseek_model: str = DEFAULT_DEEPSEEK_MODEL
+    deepseek_breaker_failures: int = 3  # failed DeepSeek calls in a row that open the circuit breaker
+    deepseek_breaker_cooldown_s: float = 60.0  # how long it then stays open before one probe call
     endpoint_token: str = field(default="", repr=False)
     allow_private_image_urls: bool = False  # only for tests / trusted networks
+    mlflow_tracking_uri: str = ""  # MLFLOW_TRACKING_URI: log every tabular fit to MLflow (tabular/tracking.py)
+    cors_origins: tuple[str, ...] = ()  # local server: origins whose browser pages may call it ("*": any)
     limits: Limits = Limits()
 
     @classmethod
@@ -103,9 +115,16 @@ class Settings:
             deepseek_api_key=text("DEEPSEEK_API_KEY", "", "deep_key", "DEEP_KEY"),
             deepseek_base_url=text("DEEPSEEK_BASE_URL", DEFAULT_DEEPSEEK_BASE_URL).rstrip("/"),
             deepseek_model=text("DEEPSEEK_MODEL", DEFAULT_DEEPSEEK_MODEL),
+            deepseek_breaker_failures=_parse_number(
+                "DEEPSEEK_BREAKER_FAILURES", text("DEEPSEEK_BREAKER_FAILURES", "3"), int),
+            deepseek_breaker_cooldown_s=_parse_number(
+                "DEEPSEEK_BREAKER_COOLDOWN_S", text("DEEPSEEK_BREAKER_COOLDOWN_S", "60"), float),
             endpoint_token=text("ENDPOINT_TOKEN"),
             allow_private_image_urls=_parse_bool(
                 "ECG_ALLOW_PRIVATE_IMAGE_URLS", text("ECG_ALLOW_PRIVATE_IMAGE_URLS", "0")),
+            mlflow_tracking_uri=text("MLFLOW_TRACKING_URI"),
+            cors_origins=tuple(origin.strip().rstrip("/") for origin in text("ECG_CORS_ORIGINS").split(",")
+                               if origin.strip()),
             limits=limits,
         ).validated()
 
@@ -116,6 +135,10 @@ class Settings:
             raise InputError("ECG_DTYPE", f"expected auto, float32, float16 or bfloat16, got {self.dtype!r}")
         if self.pulse_quantization not in {"", "8bit", "4bit"}:
             raise InputError("PULSE_QUANTIZATION", f"expected 8bit or 4bit, got {self.pulse_quantization!r}")
+        for origin in self.cors_origins:
+            if origin != "*" and not origin.startswith(("http://", "https://")):
+                raise InputError("ECG_CORS_ORIGINS", f"expected '*' or http(s) origins separated by commas, "
+                                 f"got {origin!r}")
         return self
 
     def replace(self, **changes) -> "Settings":

@@ -5,7 +5,6 @@ Every check names the request field, so a client can fix the request from the me
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,10 +12,12 @@ import numpy as np
 
 from .errors import InputError
 from .leads import STANDARD_LEADS, canonical_lead_name
+from .payload import brief, is_finite_number
 from .settings import Limits
 
 DEFAULT_FS = 500.0
 UNIT_SCALE_TO_MV = {"mv": 1.0, "uv": 1e-3, "µv": 1e-3, "μv": 1e-3, "microvolt": 1e-3, "v": 1e3, "millivolt": 1.0}
+_MAX_SAMPLE = 1e300  # integers beyond float64 (a 400-digit one) arrive as Python ints in an object array
 
 
 @dataclass(frozen=True)
@@ -64,8 +65,8 @@ def parse_fs(spec: dict, prefix: str, limits: Limits, notes: list[str]) -> float
     if value is None:
         notes.append(f"fs not given; assumed {DEFAULT_FS:g} Hz")
         return DEFAULT_FS
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise InputError(f"{prefix}.fs", f"expected a number of samples per second, got {value!r}")
+    if isinstance(value, bool) or not is_finite_number(value):
+        raise InputError(f"{prefix}.fs", f"expected a number of samples per second, got {brief(value)}")
     if not limits.min_fs <= value <= limits.max_fs:
         raise InputError(f"{prefix}.fs", f"{value:g} Hz is outside the supported range "
                          f"{limits.min_fs:g}-{limits.max_fs:g} Hz")
@@ -124,6 +125,8 @@ def _to_float_array(value: Any, field_name: str, limits: Limits) -> np.ndarray:
                 if sample is not None and (isinstance(sample, bool) or not isinstance(sample, (int, float))):
                     raise InputError(f"{field_name}[{index}][{position}]",
                                      f"expected a number, got {type(sample).__name__}")
+                if isinstance(sample, int) and not -_MAX_SAMPLE <= sample <= _MAX_SAMPLE:
+                    raise InputError(f"{field_name}[{index}][{position}]", "number too large for a sample")
         return array.astype(np.float64)
     bad = "true/false values" if array.dtype.kind == "b" else "text" if array.dtype.kind in "US" else "nested lists"
     raise InputError(field_name, f"expected numbers only, found {bad}")

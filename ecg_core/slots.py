@@ -71,6 +71,8 @@ class ModelSlot:
         if self._state == READY:
             status["load_seconds"] = self._load_seconds
             describe = getattr(self._value, "describe", None)
-            if callable(describe):
-                status.update(describe())
+            try:
+                status.update(describe() if callable(describe) else {})
+            except Exception as error:  # e.g. a damaged registry index: report it, keep health answering
+                status.update(state=FAILED, reason=f"{type(error).__name__}: {error}"[:500])
         return status

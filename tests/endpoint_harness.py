@@ -18,10 +18,10 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_server(app) -> Iterator[str]:
-    """Serve `app` on 127.0.0.1 until the block ends; yields the base URL."""
+def running_server(app, **config) -> Iterator[str]:
+    """Serve `app` on 127.0.0.1 until the block ends; yields the base URL. `config`: more uvicorn.Config."""
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", **config))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20

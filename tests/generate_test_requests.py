@@ -1,7 +1,10 @@
 """Writes ../test_requests.json: one example request per route and parameter family, plus bad requests.
 
 The signals are a real 12-lead ECG (pydicom's `waveform_ecg.dcm`, recorded at 1000 Hz in µV) cut to 5.2 s and
-resampled to 250 Hz so the file stays readable. Run: ``python tests/generate_test_requests.py``.
+resampled to 250 Hz so the file stays readable. The ECG file examples (``inputs.file``) are one small file
+of each format family: real cart files from ../shared/fixtures (SCP-ECG, Philips XML, a LUDB WFDB record
+zipped), pydicom's DICOM cut to 3 s, and EDF and CSV written from the same real ECG.
+Run: ``python tests/generate_test_requests.py``.
 """
 
 from __future__ import annotations
@@ -11,15 +14,19 @@ import io
 import json
 from pathlib import Path
 
+import zipfile
+
+import edfio
 import numpy as np
 from PIL import Image, ImageDraw
-from pydicom import examples
+from pydicom import dcmread, examples
 from scipy.signal import resample_poly
 
 OUTPUT = Path(__file__).resolve().parents[1] / "test_requests.json"
 LEADS = ["I", "II", "III", "aVR", "aVL", "aVF", "V1", "V2", "V3", "V4", "V5", "V6"]
 FS = 250
 URL_IMAGE = "https://example.com/ecg/12lead_1100x850.png"  # the tests serve an image here on loopback
+FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures"
 
 
 def real_ecg_mv() -> np.ndarray:
@@ -45,6 +52,74 @@ def strip_png(lead_mv: np.ndarray) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, format="PNG", optimize=True)
     return buffer.getvalue()
+
+
+def short_dicom(seconds: int = 3) -> bytes:
+    """pydicom's 12-lead example, its rhythm cut to the first seconds, without the median-beat group."""
+    dataset = dcmread(examples.get_path("waveform"))
+    rhythm = dataset.WaveformSequence[0]
+    keep = int(seconds * rhythm.SamplingFrequency)
+    rhythm.WaveformData = rhythm.WaveformData[: keep * rhythm.NumberOfWaveformChannels * 2]  # 16-bit samples
+    rhythm.NumberOfWaveformSamples = keep
+    del dataset.WaveformSequence[1:]
+    buffer = io.BytesIO()
+    dataset.save_as(buffer)
+    return buffer.getvalue()
+
+
+def wfdb_zip(record: Path) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for suffix in (".hea", ".dat"):
+            archive.write(record.with_suffix(suffix), record.name + suffix)
+    return buffer.getvalue()
+
+
+def edf_file(ecg: np.ndarray) -> bytes:
+    signals = [edfio.EdfSignal(row * 1000, FS, label=f"ECG {name}", physical_dimension="uV",
+                               physical_range=(-10_000, 10_000)) for row, name in zip(ecg, LEADS)]
+    buffer = io.BytesIO()
+    edfio.Edf(signals, data_record_duration=0.2).write(buffer)
+    return buffer.getvalue()
+
+
+def csv_file(ecg: np.ndarray, seconds: float = 2.6) -> bytes:
+    """The 8 leads carts store (I, II, V1-V6) with a time column in seconds."""
+    stored = [LEADS.index(name) for name in ("I", "II", "V1", "V2", "V3", "V4", "V5", "V6")]
+    rows = [",".join(["time", *(LEADS[i] for i in stored)])]
+    for index in range(int(seconds * FS)):
+        rows.append(",".join([f"{index / FS:.3f}", *(f"{ecg[i, index]:.3f}" for i in stored)]))
+    return ("\n".join(rows) + "\n").encode()
+
+
+def encoded(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+def file_examples(ecg: np.ndarray, entry) -> list[dict]:
+    scp = (FIXTURES / "formats" / "scp" / "welchallyn_simulator_2008.scp").read_bytes()
+    philips = (FIXTURES / "formats" / "philips" / "heartstart_mrx_simulator.xml").read_bytes()
+    return [
+        entry("file_dicom", "A DICOM 12-lead waveform (data URI) with the cart's measurements beside ours.",
+              {"file": "data:application/dicom;base64," + encoded(short_dicom()), "task": "measure"}),
+        entry("file_philips_xml", "Philips XML from a HeartStart MRx: cart measurements and statements.",
+              {"file": encoded(philips), "task": "measure"}),
+        entry("file_scp", "SCP-ECG from a Welch Allyn cart (8 stored leads; III, aVR, aVL, aVF derived).",
+              {"file": encoded(scp), "format": "scp"}),
+        entry("file_wfdb_zip", "A WFDB record (LUDB 10: .hea and .dat in a zip).",
+              {"file": encoded(wfdb_zip(FIXTURES / "ludb" / "10")), "task": "quality"}),
+        entry("file_edf", "An EDF file with 12 ECG signals (labels 'ECG I' ...).",
+              {"file": encoded(edf_file(ecg)), "task": "measure"}),
+        entry("file_csv", "CSV with a time column (seconds) and a column per stored lead (I, II, V1-V6).",
+              {"file": encoded(csv_file(ecg)), "task": "quality"}),
+        entry("batch_files", "A batch: a file and a JSON signal in one request.",
+              [{"file": encoded(csv_file(ecg)), "task": "quality"}, {"signal": ecg[:2].tolist(), "fs": FS,
+                                                           "lead_names": ["I", "II"], "task": "quality"}]),
+        entry("bad_file_truncated", "A truncated SCP-ECG file.", {"file": encoded(scp[:4000])},
+              expect_error="inputs.file: scp:"),
+        entry("bad_file_mislabelled", "An SCP-ECG file labelled as DICOM.",
+              {"file": encoded(scp), "format": "dicom"}, expect_error="content is scp, not dicom"),
+    ]
 
 
 def build() -> list[dict]:
@@ -123,6 +198,7 @@ def build() -> list[dict]:
               expect_error="parameters.temperature"),
         entry("bad_feature_count", "A row with the wrong number of features.",
               {"model_id": "demo", "X": [[72.0, 92.0]]}, expect_error="inputs.X"),
+        *file_examples(ecg, entry),
     ]
 
 

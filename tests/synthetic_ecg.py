@@ -148,3 +148,21 @@ def _add_noise(signal: np.ndarray, t: np.ndarray, noise_mv: float, wander_mv: fl
     signal += wander_mv * np.sin(2 * np.pi * wander_hz * t[None, :] + phase)
     signal += noise_mv * rng.standard_normal(signal.shape)
     return signal
+
+
+def add_st_elevation(signal: np.ndarray, names: tuple[str, ...], leads: tuple[str, ...], mv: float,
+                     fs: float = 500) -> np.ndarray:
+    """A copy of ``signal`` with an injury current: the ST segment of ``leads`` raised by ``mv`` from 40 ms after
+    each R peak of lead II, easing back to baseline by 300 ms."""
+    from ecg_core.measure import detect_r_peaks
+
+    samples = np.arange(signal.shape[1])
+    elevation = np.zeros(signal.shape[1])
+    for peak in detect_r_peaks(signal[names.index("II")], fs):
+        start, end = peak + 0.04 * fs, peak + 0.30 * fs
+        elevation = np.maximum(elevation, np.clip(np.minimum((samples - start) / (0.02 * fs),
+                                                             (end - samples) / (0.08 * fs)), 0, 1))
+    raised = signal.copy()
+    for lead in leads:
+        raised[names.index(lead)] += mv * elevation
+    return raised

@@ -124,6 +124,8 @@ def test_http_bad_inputs_get_400_and_server_keeps_serving(demo_handler):
                 body = json.dumps(payload, allow_nan=False)
             except ValueError:  # inf cannot travel as standard JSON: the server's parser refuses it
                 body, phrase = json.dumps(payload), "invalid JSON"
+            if not isinstance(payload, dict) or "inputs" not in payload:  # the toolkit's rule, before the handler
+                phrase = "needs to provide a inputs key"
             response = requests.post(url, data=body, headers={"Content-Type": "application/json"}, timeout=60)
             assert response.status_code == 400, (name, response.status_code, response.text[:300])
             assert phrase in response.json()["error"], name
@@ -141,8 +143,8 @@ def test_oversize_images_are_refused_before_any_model_runs(tmp_path):
 
     handler = make_handler(tmp_path, ECG_MAX_IMAGE_BYTES="1000")
     big = base64.b64encode(bytes(range(256)) * 8).decode()  # 2048 bytes once decoded
-    for payload, phrase in (({"inputs": {"image": big, "query": "?"}}, "inputs.image: base64 image is larger"),
-                            ({"inputs": {"image": bytes(2048)}}, "inputs.image: image is 2048 bytes")):
+    for payload, phrase in (({"inputs": {"image": big, "query": "?"}}, "inputs.image: oversize: base64 image is larger"),
+                            ({"inputs": {"image": bytes(2048)}}, "inputs.image: oversize: image is 2048 bytes")):
         with pytest.raises(InputError, match=phrase):
             handler(payload)
     assert handler.health()["models"]["pulse"]["state"] == "not_loaded"

@@ -165,10 +165,16 @@ def annotated(commentator: Commentator, results: list, options: CommentaryOption
 def test_disabled_and_missing_key_statuses(settings):
     results = annotated(Commentator(settings), [analyze_result()], parse_options({}, settings))
     assert results[0]["commentary_status"] == "disabled" and results[0]["comment_text"] is None
+    assert results[0]["commentary_error"] == "no DeepSeek API key is configured on this endpoint (DEEPSEEK_API_KEY)"
     results = annotated(Commentator(settings), [analyze_result()],
                         parse_options({"enable_turkish_commentary": True}, settings))
     assert results[0]["commentary_status"] == "api_key_missing"
     assert "DEEPSEEK_API_KEY" in results[0]["commentary_error"]
+    keyed = settings.replace(deepseek_api_key=API_KEY, deepseek_base_url=UNREACHABLE)
+    results = annotated(Commentator(keyed), [analyze_result()],
+                        parse_options({"enable_turkish_commentary": False}, keyed))
+    assert results[0]["commentary_status"] == "disabled"
+    assert results[0]["commentary_error"] == "disabled by the request (enable_turkish_commentary)"
 
 
 def test_results_without_text_get_no_text_without_calling_deepseek(settings):
@@ -194,6 +200,12 @@ def test_an_unexpected_client_fault_never_reaches_the_caller(settings):
 
 def test_health_description_never_shows_the_key(settings):
     description = Commentator(settings.replace(deepseek_api_key=API_KEY)).describe()
-    assert description == {"configured": True, "model": settings.deepseek_model,
-                           "base_url": settings.deepseek_base_url}
+    assert description == {"configured": True, "model": settings.deepseek_model, "host": "api.deepseek.com",
+                           "circuit": {"state": "closed", "consecutive_failures": 0, "threshold": 3,
+                                       "cooldown_s": 60.0}}
+    # a key or path embedded in DEEPSEEK_BASE_URL never reaches the health report
+    embedded = settings.replace(deepseek_api_key=API_KEY,
+                                deepseek_base_url="https://user:sk-embedded123@proxy.example/v1?key=sk-q456")
+    assert Commentator(embedded).describe()["host"] == "proxy.example"
+    assert "sk-" not in str(Commentator(embedded).describe())
     assert Commentator(settings).describe()["configured"] is False

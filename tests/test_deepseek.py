@@ -473,3 +473,60 @@ def test_a_compressed_answer_is_decoded(fake_deepseek, keyed):
     annotate(keyed(server.base_url), results)
     assert results[0]["commentary_status"] == "success"
     assert results[0]["comment_text"] == TURKISH_REPLY
+
+
+# --- outages: the circuit breaker; a key echoed in a successful reply -----------------------------------
+
+def test_an_outage_opens_the_circuit_so_later_requests_do_not_wait_and_a_probe_closes_it(fake_deepseek, keyed):
+    answering = threading.Event()
+
+    def hang_until_answering(handler, _):
+        if answering.is_set():
+            return handler.send_json(completion())
+        handler.server.stop.wait(20)
+
+    server = fake_deepseek(hang_until_answering)
+    settings = keyed(server.base_url).replace(deepseek_breaker_failures=2, deepseek_breaker_cooldown_s=1.0)
+    commentator = Commentator(settings)
+    options = parse_options({"deepseek_timeout": 5}, settings)
+
+    first = [signal_result(470.0), signal_result(480.0)]  # two calls fail at the deadline: the circuit opens
+    with timed() as outage:
+        commentator.annotate(first, options)
+    assert {result["commentary_status"] for result in first} == {"failed"} and outage.seconds >= 4.5
+    assert commentator.describe()["circuit"]["state"] == "open"
+
+    skipped = [signal_result(490.0)]
+    with timed() as quick:
+        commentator.annotate(skipped, options)
+    assert quick.seconds < 0.5  # the outage no longer costs this request its deadline
+    assert skipped[0]["commentary_status"] == "unavailable"
+    assert "skipped after 2 failed calls in a row" in skipped[0]["commentary_error"]
+    assert "did not answer before the deadline" in skipped[0]["commentary_error"]
+    assert server.requests == 2
+
+    answering.set()
+    time.sleep(1.1)  # the cool-down passes: the next call is a probe, and it succeeds
+    probed = [signal_result(500.0)]
+    commentator.annotate(probed, options)
+    assert probed[0]["commentary_status"] == "success" and server.requests == 3
+    assert commentator.describe()["circuit"] == {"state": "closed", "consecutive_failures": 0, "threshold": 2,
+                                                 "cooldown_s": 1.0}
+
+
+def test_a_key_echoed_in_a_successful_reply_is_redacted_in_the_result_and_the_cache(fake_deepseek, keyed):
+    def echo_authorization(handler, _):
+        handler.send_json(completion(f"Sunucu başlığı: {handler.headers['Authorization']} ve {API_KEY}. Tamam."))
+
+    server = fake_deepseek(echo_authorization)
+    settings = keyed(server.base_url)
+    commentator = Commentator(settings)
+    options = parse_options({"deepseek_timeout": 5}, settings)
+    for _ in range(2):  # the second answer comes from the cache
+        results = [signal_result()]
+        commentator.annotate(results, options)
+        assert results[0]["commentary_status"] == "success"
+        assert API_KEY not in results[0]["comment_text"] and "***" in results[0]["comment_text"]
+        assert "Tamam." in results[0]["comment_text"]
+    assert server.requests == 1
+    assert all(API_KEY not in reply.text for reply in commentator._cache.values())

@@ -83,13 +83,20 @@ def test_connects_to_the_checked_address_with_the_original_host_header(httpserve
 
 @pytest.mark.parametrize("address", ["127.0.0.1", "10.1.2.3", "192.168.0.10", "172.16.5.5", "169.254.169.254",
                                      "100.64.0.1", "0.0.0.0", "224.0.0.1", "::1", "fe80::1", "fd00:ec2::254",
-                                     "::ffff:127.0.0.1"])
+                                     "::ffff:127.0.0.1",
+                                     # IPv6 transition forms that embed a private IPv4 address, and site-local
+                                     "64:ff9b::10.0.0.1", "64:ff9b::127.0.0.1", "64:ff9b::169.254.169.254",
+                                     "2002:a00:1::1", "2002:7f00:1::", "2002:a9fe:a9fe::1", "::10.0.0.1",
+                                     "::127.0.0.1", "::ffff:0:10.0.0.1", "::ffff:0:169.254.169.254",
+                                     "fec0::1", "feff:ffff::1"])
 def test_non_public_addresses_are_not_public(address):
     assert not is_public_address(ipaddress.ip_address(address))
 
 
-def test_public_address_is_public():
-    assert is_public_address(ipaddress.ip_address("93.184.216.34"))
+@pytest.mark.parametrize("address", ["93.184.216.34", "2606:2800:220:1:248:1893:25c8:1946",
+                                     "64:ff9b::93.184.216.34", "2002:5db8:d822::1", "::ffff:93.184.216.34"])
+def test_public_address_is_public(address):
+    assert is_public_address(ipaddress.ip_address(address))
 
 
 def test_loopback_url_is_refused(httpserver, settings):
@@ -152,7 +159,58 @@ def test_slow_server_times_out(httpserver, loopback):
 
     httpserver.expect_request("/slow").respond_with_handler(slow)
     settings = loopback.replace(limits=loopback.limits.__class__(image_fetch_timeout_s=0.5))
-    assert_input_error(httpserver.url_for("/slow"), settings, "timed out after 0.5 s")
+    assert_input_error(httpserver.url_for("/slow"), settings, "within the 0.5 s deadline")
+
+
+@pytest.fixture
+def trickling_server():
+    """A loopback HTTP server that answers `GET /` one byte every 0.5 s: in the headers or in the body."""
+    import threading
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+    mode = {"phase": "headers"}
+
+    def serve():
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except socket.timeout:
+                continue
+            with conn:
+                conn.settimeout(5)
+                conn.recv(65536)
+                image = png_bytes()
+                head = b"HTTP/1.1 200 OK\r\nContent-Type: image/png\r\nContent-Length: %d\r\n" % len(image)
+                if mode["phase"] == "body":
+                    conn.sendall(head + b"\r\n")
+                    head, image = image, b""
+                try:
+                    for byte in head + b"\r\n" + image:
+                        if stop.wait(0.5):
+                            break
+                        conn.sendall(bytes([byte]))
+                except OSError:  # the fetcher gave up and closed the connection: expected
+                    pass
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{listener.getsockname()[1]}/", mode
+    stop.set()
+    thread.join(5)
+    listener.close()
+
+
+@pytest.mark.parametrize("phase", ["headers", "body"])
+def test_a_trickling_host_is_cut_at_one_wall_clock_deadline(trickling_server, loopback, phase):
+    url, mode = trickling_server
+    mode["phase"] = phase
+    settings = loopback.replace(limits=loopback.limits.__class__(image_fetch_timeout_s=2.0))
+    started = time.monotonic()
+    with pytest.raises(InputError, match=r"did not finish within the 2 s deadline .*stopped after 2\.\d s"):
+        load_image(url, FIELD, settings)
+    assert 1.9 < time.monotonic() - started < 3.0  # each byte restarts a socket timeout; the deadline holds
 
 
 def test_truncated_png(settings):
@@ -174,7 +232,9 @@ def test_non_image_bytes_and_unsupported_formats(settings):
     ("data:image/png,rawbytes", "base64-encoded"),
     ("data:text/html;base64,PGh0bWw+", "media type"),
     (12345, "expected an image URL"),
-    ("ftp://example.com/ecg.png", "not valid base64"),
+    ("ftp://example.com/ecg.png", "scheme .ftp. not allowed"),
+    ("file:///etc/passwd", "scheme .file. not allowed"),
+    ("gopher://127.0.0.1:6379/_INFO", "scheme .gopher. not allowed"),
 ])
 def test_bad_encodings(value, pattern, settings):
     assert_input_error(value, settings, pattern)

@@ -53,24 +53,35 @@ def service(tiny_dir, tmp_path_factory):
 def test_key_mapping_consumes_every_pulse_weight_and_fills_every_parameter():
     """Full-size PULSE architecture on the meta device (nothing allocated) against the real 14.1 GB index,
     renamed by transformers' own loading code with our KEY_MAPPING."""
-    from transformers.conversion_mapping import get_model_conversion_mapping
-    from transformers.core_model_loading import WeightRenaming, rename_source_key
-
     index = json.loads(fixture_path("pulse7b", "model.safetensors.index.json").read_text())
     with torch.device("meta"):
         model = PulseLlavaForConditionalGeneration(llava_config(pulse_config()))
     expected = model.state_dict()
-    transforms = get_model_conversion_mapping(model, KEY_MAPPING)
-    renamings = [t for t in transforms if isinstance(t, WeightRenaming)]
-    converters = [t for t in transforms if not isinstance(t, WeightRenaming)]
     kept = [name for name in index["weight_map"] if not any(re.search(p, name) for p in DROPPED_KEYS)]
-    mapped = [rename_source_key(name, renamings, converters, model.base_model_prefix, expected)[0] for name in kept]
+    mapped = renamed_by_transformers(model, kept)
     assert len(kept) == len(index["weight_map"]) - 1  # only model.image_newline is dropped
     assert len(set(mapped)) == len(mapped)
     assert set(mapped) == set(expected)
     # bf16 sizes of the architecture plus the dropped 4096-vector add up to the checkpoint's 14.1 GB.
     total_bytes = sum(tensor.numel() for tensor in expected.values()) * 2 + 4096 * 2
     assert total_bytes == index["metadata"]["total_size"]
+
+
+def renamed_by_transformers(model, names: list[str]) -> list[str]:
+    """What from_pretrained(key_mapping=KEY_MAPPING) renames checkpoint `names` to, by its own code."""
+    try:  # transformers 5
+        from transformers.conversion_mapping import get_model_conversion_mapping
+        from transformers.core_model_loading import WeightRenaming, rename_source_key
+    except ImportError:  # transformers 4: from_pretrained's renaming step, with its base-model-prefix rule
+        prefix = model.base_model_prefix
+        from_task_dict = any(name.startswith(prefix) for name in names) and not hasattr(model, prefix)
+        renaming = model._get_key_renaming_mapping(names, KEY_MAPPING, from_task_dict, False)
+        return [renaming[name] for name in names]
+    transforms = get_model_conversion_mapping(model, KEY_MAPPING)
+    renamings = [t for t in transforms if isinstance(t, WeightRenaming)]
+    converters = [t for t in transforms if not isinstance(t, WeightRenaming)]
+    expected = model.state_dict()
+    return [rename_source_key(name, renamings, converters, model.base_model_prefix, expected)[0] for name in names]
 
 
 def test_config_translation_matches_pulse():
@@ -143,7 +154,7 @@ def test_generation_from_text_only(service, settings):
 def test_image_token_is_never_generated(service, settings):
     """Even when the model strongly prefers <image>, suppress_tokens keeps it out of the output."""
     params = parse_generation_params({"max_new_tokens": 5, "temperature": 0}, settings)
-    hook = service.model.lm_head.register_forward_hook(
+    hook = service.model.get_output_embeddings().register_forward_hook(
         lambda module, args, output: output.index_add(-1, torch.tensor([32000]),
                                                       torch.full((*output.shape[:-1], 1), 1e4)))
     try:

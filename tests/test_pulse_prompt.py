@@ -87,9 +87,12 @@ def test_tiles_are_overview_then_row_major_crops_of_the_padded_image():
 
 
 def test_clip_normalisation_matches_transformers_clip_processor():
-    from transformers.models.clip.image_processing_pil_clip import CLIPImageProcessorPil
+    try:  # transformers 5 names the PIL-based processor apart from the torchvision one
+        from transformers.models.clip.image_processing_pil_clip import CLIPImageProcessorPil as CLIPImageProcessor
+    except ImportError:  # 4.x
+        from transformers import CLIPImageProcessor
 
-    processor = CLIPImageProcessorPil(size={"shortest_edge": 336}, crop_size={"height": 336, "width": 336})
+    processor = CLIPImageProcessor(size={"shortest_edge": 336}, crop_size={"height": 336, "width": 336})
     tile = Image.fromarray(np.random.default_rng(0).integers(0, 256, (336, 336, 3), dtype=np.uint8))
     expected = processor(tile, return_tensors="np")["pixel_values"][0]
     np.testing.assert_allclose(clip_normalize(tile), expected, atol=1e-5)

@@ -24,6 +24,7 @@ def test_examples_cover_every_route_and_enough_bad_requests():
     assert {"analyze_12lead", "features", "quality", "measure", "render", "pulse_image_url", "pulse_image_base64",
             "pulse_image_data_uri", "pulse_text_only", "tabular_predict_rows", "list_models", "commentary_on",
             "commentary_off"} <= tasks
+    assert {"file_dicom", "file_philips_xml", "file_scp", "file_wfdb_zip", "file_edf", "file_csv"} <= tasks
     assert sum("expect_error" in example for example in EXAMPLES) >= 4
 
 
@@ -68,7 +69,7 @@ def check_results(example: dict, results: list) -> None:
         assert {"rhythm", "heart_rate", "abnormalities", "physiological_parameters"} <= set(first["clinical_analysis"])
         assert first["signal_quality"]["grade"] in {"Excellent", "Good", "Acceptable", "Poor", "Unusable"}
     if example["request"].get("parameters", {}).get("return_features") or name == "features":
-        assert len(first["features"]) == first["feature_dim"] > 0
+        assert len(first["features"]) == first["feature_dim"] == 768  # ECG-FM's, demo weights too
     if name == "render":
         assert first["image"].startswith("data:image/png;base64,")
     if name.startswith("pulse") or name in {"signal_to_pulse", "commentary_off"}:

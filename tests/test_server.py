@@ -33,8 +33,7 @@ def test_bearer_token_is_required_and_checked(tmp_path):
         auth = {"Authorization": "Bearer s3cret-token"}
         assert requests.post(url, json=QUALITY_REQUEST, headers=auth, timeout=30).status_code == 200
         assert requests.post(f"{url}/predict", json=QUALITY_REQUEST, headers=auth, timeout=30).status_code == 200
-        assert requests.get(f"{url}/docs", timeout=30).status_code == 401
-        assert requests.get(f"{url}/docs", headers=auth, timeout=30).status_code == 200
+        assert requests.get(f"{url}/docs", timeout=30).status_code == 200  # open on purpose (ecg_core/docs.py)
         health = requests.get(f"{url}/health", timeout=30)
         assert health.status_code == 200 and "s3cret" not in health.text
 
@@ -96,6 +95,7 @@ def test_failure_inside_a_model_is_500_without_traceback(tmp_path):
     with running_server(create_app(handler)) as url:
         response = requests.post(url, json={"inputs": {"model_id": "demo", "X": [[1.0, 2.0]]}}, timeout=30)
         assert response.status_code == 500
+        assert response.headers["Connection"] == "close"  # the server drops it: the client knows to reconnect
         assert response.json() == {"error": "internal error: RuntimeError: estimator exploded"}
         assert "Traceback" not in response.text
         assert requests.post(url, json=QUALITY_REQUEST, timeout=30).status_code == 200

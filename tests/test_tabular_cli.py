@@ -58,6 +58,17 @@ def test_fit_predict_evaluate_list_remove(files, capsys):
     assert "123" not in out.split()
 
 
+def test_dir_is_accepted_after_the_command(files, capsys):
+    registry = files / "after"
+    code, out, _ = _run(capsys, "fit", "--csv", str(files / "train.csv"), "--id", "late", "--dir", str(registry))
+    assert code == 0 and "model 'late'" in out
+    assert (registry / "index.json").is_file()
+    code, out, _ = _run(capsys, "list", "--dir", str(registry))
+    assert code == 0 and "late" in out.split()
+    code, out, _ = _run(capsys, "--dir", str(files / "empty"), "list")
+    assert "late" not in out.split()  # given before the command, --dir is kept too
+
+
 @pytest.mark.parametrize("args, message", [
     (["fit", "--csv", "train.csv", "--id", "x", "--param", "C=-1"], "--param.C: The 'C' parameter"),
     (["fit", "--csv", "train.csv", "--id", "x", "--param", "C"], "--param: expected NAME=VALUE"),

@@ -13,7 +13,6 @@ import numpy as np
 import pytest
 import sleepecg
 import wfdb
-from sklearn.metrics import precision_recall_fscore_support
 
 from conftest import fixture_path
 from ecg_core.measure import detect_r_peaks, measure, qrs_durations_ms
@@ -21,12 +20,11 @@ from ecg_core.measure.filters import bandpass
 from ecg_core.measure.template import dominant_mask
 from ecg_core.signal import Recording
 from ecg_core.tabular import features
+from ecg_core.tabular.beat_eval import beat_annotations, score_flags
 from ecg_core.tabular.service import TabularService
 from synthetic_ecg import synthetic_12lead
 
 TRAIN_S = 600.0
-MATCH_S = 0.075
-BEAT_SYMBOLS = set("NLRBAaJSVrFejnE/fQ?")
 # The two textbook marks of a premature beat, as unitless ratios: prematurity against the local rhythm
 # (RR / median of the 8 previous RRs) and the pause after it (next RR / RR). Chosen on this record after
 # a third ratio (RR / previous RR) flagged the beat after each premature beat as well (see README).
@@ -40,9 +38,8 @@ def record_100():
     path = str(fixture_path("mitbih", "100.hea").with_suffix(""))
     record = wfdb.rdrecord(path)
     annotation = wfdb.rdann(path, "atr")
-    is_beat = np.array([symbol in BEAT_SYMBOLS for symbol in annotation.symbol])
     lead = record.p_signal[:, record.sig_name.index("MLII")]
-    return lead, float(record.fs), annotation.sample[is_beat], np.array(annotation.symbol)[is_beat]
+    return lead, float(record.fs), *beat_annotations(annotation.sample, annotation.symbol)
 
 
 @pytest.fixture(scope="module")
@@ -72,18 +69,9 @@ def _evaluate(service: TabularService, record_100) -> dict:
     result = service.predict("beats100", None, Recording(lead[None, split:], fs, ("II",)))
     detected = np.array([p["sample"] for p in result["predictions"]]) + split
     flagged = np.array([p["anomaly"] for p in result["predictions"]])
-    nearest = np.clip(np.searchsorted(beat_samples, detected), 1, len(beat_samples) - 1)
-    nearest = np.where(np.abs(beat_samples[nearest - 1] - detected) < np.abs(beat_samples[nearest] - detected),
-                       nearest - 1, nearest)
-    matched = np.abs(beat_samples[nearest] - detected) <= MATCH_S * fs
-    abnormal = symbols[nearest] != "N"
-    precision, recall, f1, _ = precision_recall_fscore_support(abnormal[matched], flagged[matched],
-                                                               average="binary", zero_division=0)
     test_annotated = beat_samples >= split + 2 * fs  # beats the per-beat features can cover
-    return {"precision": precision, "recall": recall, "f1": f1, "matched": int(matched.sum()),
-            "unmatched": int((~matched).sum()), "abnormal": int(abnormal[matched].sum()),
-            "annotated_abnormal": int((symbols[test_annotated] != "N").sum()), "flagged": int(flagged.sum()),
-            "pvc_flagged": bool(flagged[matched & (symbols[nearest] == "V")].all())}
+    return {**score_flags(detected, flagged, beat_samples, symbols, fs),
+            "annotated_abnormal": int((symbols[test_annotated] != "N").sum())}
 
 
 def _report(name: str, scores: dict) -> None:

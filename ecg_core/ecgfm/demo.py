@@ -19,14 +19,15 @@ from .labels import MIMIC_IV_ECG_LABELS
 from .model import ECGFM, ECGFMConfig
 
 DEMO_SEED = 20240
+# ECG-FM's output shapes (768-d embeddings, 17 labels) on a narrow convolution front end and two thin layers.
 DEMO_CONFIG = ECGFMConfig(
     conv_layers=((32, 2, 2),) * 4,
-    embed_dim=64,
-    ffn_dim=128,
+    embed_dim=768,
+    ffn_dim=256,
     num_heads=4,
     num_layers=2,
     conv_pos=16,
-    conv_pos_groups=4,
+    conv_pos_groups=16,
     labels=MIMIC_IV_ECG_LABELS,
 )
 

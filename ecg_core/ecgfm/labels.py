@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import math
 from typing import Any, Sequence
 
 import numpy as np
 
 from ..errors import InputError
+from ..payload import is_finite_number
 
 # Output order of wanglab/ecg-fm mimic_iv_ecg_finetuned.pt (ECG-FM repository, mimic_iv_ecg_label_def.csv).
 MIMIC_IV_ECG_LABELS: tuple[str, ...] = (
@@ -77,7 +77,7 @@ def parse_thresholds(value: Any, field: str, base: dict[str, float]) -> dict[str
 
 
 def _threshold(value: Any, field: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+    if isinstance(value, bool) or not is_finite_number(value):
         raise InputError(field, f"expected a number between 0 and 1, got {value!r}")
     if not 0.0 < value < 1.0:
         raise InputError(field, f"threshold {value:g} must lie strictly between 0 and 1")

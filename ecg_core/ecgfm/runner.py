@@ -68,6 +68,11 @@ class ECGFMRunner:
     def labels(self) -> list[str]:
         return self.classifier.labels
 
+    def feature_dim(self) -> int:
+        """Size of the `features` embedding (loads the pretrained encoder first when one is configured)."""
+        model = self.classifier if self.encoder_source is None else self._load_encoder()
+        return model.config.embed_dim
+
     def describe(self) -> dict[str, Any]:
         return {
             "source": self.classifier_source,
@@ -164,9 +169,10 @@ def build_runner(settings: Settings) -> ECGFMRunner:
     dtype = serving_dtype(settings, device)
     if settings.demo:
         classifier_source = str(demo_weights(settings.cache_dir / "demo" / "ecgfm"))
+        shown_source = "demo (random ECG-FM weights)"  # results show the configured source, never server paths
         encoder_source = None  # never download in demo mode: features come from the demo classifier
     else:
-        classifier_source = settings.ecgfm_classifier
+        classifier_source = shown_source = settings.ecgfm_classifier
         encoder_source = None if is_disabled(settings.ecgfm_encoder) else settings.ecgfm_encoder
     classifier = load_ecgfm(classifier_source, device, dtype, trust_pickle=settings.ecgfm_trust_pickle,
                             repo_dir=settings.repo_dir)
@@ -175,6 +181,6 @@ def build_runner(settings: Settings) -> ECGFMRunner:
     thresholds = default_thresholds(classifier.labels)
     if settings.ecgfm_thresholds:
         thresholds = parse_thresholds(settings.ecgfm_thresholds, "ECGFM_THRESHOLDS", base=thresholds)
-    return ECGFMRunner(classifier, classifier_source, encoder_source=encoder_source, thresholds=thresholds,
+    return ECGFMRunner(classifier, shown_source, encoder_source=encoder_source, thresholds=thresholds,
                        device=device, dtype=dtype, demo=settings.demo, trust_pickle=settings.ecgfm_trust_pickle,
                        repo_dir=settings.repo_dir)

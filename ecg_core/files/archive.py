@@ -8,8 +8,10 @@ the declared size of each member, so a directory that lies about sizes cannot ma
 from __future__ import annotations
 
 import io
+import lzma
 import tempfile
 import zipfile
+import zlib
 from pathlib import Path, PurePosixPath
 
 import wfdb
@@ -25,8 +27,10 @@ _COMPRESSIONS = {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zi
 def read_wfdb_zip(data: bytes, field: str, limits: Limits) -> EcgFile:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, ValueError, OSError):
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError):
         raise InputError(field, "zip: truncated or corrupt archive") from None
+    except NotImplementedError as error:  # e.g. "zip file version 8.4": a newer or damaged directory
+        raise InputError(field, f"zip: unsupported archive ({str(error)[:40]})") from None
     with archive, tempfile.TemporaryDirectory(prefix="ecg_wfdb_") as folder:
         members = _checked_members(archive, field, limits)
         headers = [info for info in members if info.filename.lower().endswith(".hea")]
@@ -46,7 +50,8 @@ def _checked_members(archive: zipfile.ZipFile, field: str, limits: Limits) -> li
         raise InputError(field, f"zip: {len(members)} members; at most {limits.max_archive_members} are accepted")
     total = sum(info.file_size for info in members)
     if total > limits.max_decompressed_bytes:
-        raise InputError(field, f"zip: {total} bytes uncompressed; at most {limits.max_decompressed_bytes} are accepted")
+        raise InputError(field, f"zip: {total} bytes uncompressed; at most {limits.max_decompressed_bytes} "
+                         "are accepted")
     names = set()
     for info in members:
         path = PurePosixPath(info.filename.replace("\\", "/"))
@@ -67,7 +72,8 @@ def _extract(archive: zipfile.ZipFile, info: zipfile.ZipInfo, folder: Path, fiel
     try:
         with archive.open(info) as source:
             content = source.read(info.file_size + 1)
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError, RuntimeError):
+    except (zipfile.BadZipFile, zlib.error, lzma.LZMAError, OSError, EOFError, ValueError, NotImplementedError,
+            RuntimeError):  # RuntimeError: a member needs a password
         raise InputError(field, "zip: truncated or corrupt member data") from None
     if len(content) > info.file_size:
         raise InputError(field, "zip: a member is larger than the archive declares")

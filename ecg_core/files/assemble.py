@@ -25,6 +25,19 @@ def lead_name(label: str) -> str | None:
     return canonical_lead_name(label) or canonical_lead_name(_LABEL_PREFIX.sub("", label))
 
 
+def common_rate(rates: list[float], fmt: str, field: str) -> float:
+    """The one sampling rate all leads share (0 when there are none: build_recording then refuses the rate)."""
+    distinct = sorted(set(rates))
+    if len(distinct) > 1:
+        listed = ", ".join(f"{rate:g}" for rate in distinct)
+        raise InputError(field, f"{fmt}: leads sampled at different rates ({listed} Hz)")
+    return distinct[0] if distinct else 0.0
+
+
+def left_out_note(labels: list[str]) -> str:
+    return f"signals that are not standard ECG leads were left out: {', '.join(labels[:12])}"
+
+
 def build_recording(leads: list[tuple[str, np.ndarray]], fs: float, fmt: str, field: str, limits: Limits,
                     notes: list[str] | None = None) -> Recording:
     """``leads`` are (label, samples in mV) in file order, all sampled at ``fs``."""
@@ -44,7 +57,7 @@ def build_recording(leads: list[tuple[str, np.ndarray]], fs: float, fmt: str, fi
         raise InputError(field, f"{fmt}: not an ECG: no standard lead among its {len(leads)} signals "
                          f"({', '.join(ignored[:6])}); expected leads such as I, II, V1")
     if ignored:
-        notes.append(f"signals that are not standard ECG leads were left out: {', '.join(ignored[:12])}")
+        notes.append(left_out_note(ignored))
     order = sorted(range(len(names)), key=lambda i: STANDARD_LEADS.index(names[i]))  # standard lead order
     names, rows = [names[i] for i in order], [rows[i] for i in order]
     lengths = {name: row.size for name, row in zip(names, rows)}

@@ -1,7 +1,8 @@
 """The cart's own findings from an ecgdatakit `ECGRecord`: global and per-lead measurements, statements, age, sex.
 
 Names follow `ecg_core.measure.MEASUREMENT_KEYS` so they can be set beside ours. A QTc whose formula the file
-does not state is kept as ``qtc`` rather than guessed to be Bazett's or Fridericia's.
+does not state is kept as ``qtc`` rather than guessed to be Bazett's or Fridericia's (only when the file
+gives no QTc with its formula).
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ def cart_measurements(record) -> dict | None:
         number = _number(record.annotations.get(annotation))
         if number is not None and key not in found:
             found[key] = number
+    if "qtc_bazett" in found or "qtc_fridericia" in found:
+        found.pop("qtc", None)  # the same QTc again, without its formula
     return found or None
 
 

@@ -16,9 +16,9 @@ from ..errors import InputError
 from ..settings import Limits
 from ..signal import unit_scale
 from .assemble import build_recording, lead_name
-from .detect import TIME_COLUMNS
 from .model import EcgFile
 
+TIME_COLUMNS = ("time", "t", "time_s", "time_ms", "seconds", "ms", "timestamp")
 _EVEN_SPACING = 0.01  # time steps may differ from their median by this fraction (rounding in the file)
 
 
@@ -30,9 +30,9 @@ def read_delimited(data: bytes, field: str, limits: Limits, fs: float | None = N
         raise InputError(field, f"{fmt}: recording too long: {rows} rows; the limit is {limits.max_samples} samples")
     try:
         text = data.decode("utf-8-sig")
-        dialect = csv.Sniffer().sniff(text.lstrip().splitlines()[0], delimiters=",;\t")
-        table = pd.read_csv(io.StringIO(text), sep=dialect.delimiter, skipinitialspace=True)
-    except (UnicodeDecodeError, IndexError, csv.Error, ValueError, pd.errors.ParserError):
+        delimiter, _ = header_columns(text)
+        table = pd.read_csv(io.StringIO(text), sep=delimiter, skipinitialspace=True)
+    except (UnicodeDecodeError, csv.Error, ValueError, pd.errors.ParserError):
         raise InputError(field, f"{fmt}: not a table of numbers with a header row naming the leads") from None
     columns = [str(column).strip() for column in table.columns]
     time_columns = [c for c in columns if c.lower() in TIME_COLUMNS]
@@ -56,6 +56,21 @@ def read_delimited(data: bytes, field: str, limits: Limits, fs: float | None = N
     return EcgFile(format=fmt, recording=build_recording(leads, float(fs), fmt, field, limits))
 
 
+def header_columns(text: str) -> tuple[str, list[str]]:
+    """The delimiter and column names of the header row; one column (a single lead) has no delimiter."""
+    lines = text.lstrip().splitlines()
+    if not lines:
+        raise csv.Error("no header row")
+    first = lines[0]
+    try:
+        delimiter = csv.Sniffer().sniff(first, delimiters=",;\t").delimiter
+    except csv.Error:
+        if lead_name(first.strip()) is None:
+            raise
+        delimiter = ","
+    return delimiter, next(csv.reader([first], delimiter=delimiter))
+
+
 def _rate_from_time(time: np.ndarray, name: str, fmt: str, field: str) -> float:
     steps = np.diff(time)
     if steps.size < 2 or not np.isfinite(steps).all():
@@ -64,4 +79,4 @@ def _rate_from_time(time: np.ndarray, name: str, fmt: str, field: str) -> float:
     if step <= 0 or np.abs(steps - step).max() > _EVEN_SPACING * step:
         raise InputError(field, f"{fmt}: time column {name!r} is not evenly spaced and increasing")
     seconds = step / 1000 if "ms" in name.lower() else step
-    return 1.0 / seconds
+    return round(1.0 / seconds, 3)  # a time column rounded to ms gives 249.99999…

@@ -1,4 +1,4 @@
-"""Which format a file is, from its content: magic bytes, the XML root, a zip's members, a CSV header.
+"""Which format a file is, from its content: magic bytes, the XML root, a CSV header.
 
 The cart and database formats are recognised by ecgdatakit's own sniffers (the same ones its parser
 dispatches with), given a name without an extension so that only the bytes decide.
@@ -12,11 +12,11 @@ from pathlib import Path
 from ecgdatakit import FileParser
 
 from .assemble import lead_name
+from .delimited import header_columns
 from .vendor import PARSER_FORMATS
 
 _SNIFF_BYTES = 4096
 _EDF_MAGIC = (b"0       ", b"\xffBIOSEMI")  # EDF/EDF+ and BDF/BDF+ headers start so
-TIME_COLUMNS = ("time", "t", "time_s", "time_ms", "seconds", "ms", "timestamp")
 
 
 def detect_format(data: bytes) -> str | None:
@@ -50,16 +50,9 @@ def is_wfdb_header(head: bytes) -> bool:
 
 
 def looks_delimited(head: bytes) -> bool:
-    """Text whose first line names columns, at least one of them a lead (a time column may come first)."""
-    try:
-        text = head.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return False
-    first = text.lstrip().splitlines()[0] if text.strip() else ""
-    try:
-        dialect = csv.Sniffer().sniff(first, delimiters=",;\t")
+    """Text whose header row names columns, at least one of them a lead (a time column may come first)."""
+    try:  # "replace": the sniffed head may end inside a multi-byte character
+        _, columns = header_columns(head.decode("utf-8-sig", errors="replace"))
     except csv.Error:
         return False
-    columns = next(csv.reader([first], dialect))
     return any(lead_name(column) for column in columns)
-

@@ -14,7 +14,7 @@ import numpy as np
 from ..errors import InputError
 from ..settings import Limits
 from ..signal import UNIT_SCALE_TO_MV
-from .assemble import build_recording, lead_name
+from .assemble import build_recording, common_rate, lead_name, left_out_note
 from .model import EcgFile
 
 
@@ -25,14 +25,15 @@ def read_edf(data: bytes, field: str, limits: Limits) -> EcgFile:
         # edfio loads EDF lazily (header only); its BDF reader has no lazy mode
         record = edfio.read_bdf(data) if bdf else edfio.read_edf(data, lazy_load_data=True)
         signals = [signal for signal in record.signals if lead_name(signal.label)]
+        others = [signal.label[:16] for signal in record.signals if not lead_name(signal.label)]
     except (ValueError, IndexError, UnicodeDecodeError, OverflowError, EOFError) as error:
         raise InputError(field, f"{fmt}: truncated or corrupt header ({type(error).__name__})") from None
+    if record.reserved.startswith(("EDF+D", "BDF+D")):  # records with gaps between them: no one time axis
+        raise InputError(field, f"{fmt}: discontinuous recordings (EDF+D/BDF+D) are not supported; "
+                         "export the record as continuous (EDF+C)")
     if not signals:
         raise InputError(field, f"{fmt}: not an ECG: no signal is labelled as a standard lead (I, II, V1, ...)")
-    rates = {float(signal.sampling_frequency) for signal in signals}
-    if len(rates) > 1:
-        raise InputError(field, f"{fmt}: leads sampled at different rates ({', '.join(f'{r:g}' for r in sorted(rates))} Hz)")
-    fs = rates.pop()
+    fs = common_rate([float(signal.sampling_frequency) for signal in signals], fmt, field)
     n_samples = round(fs * record.duration)
     if n_samples > limits.max_samples:
         raise InputError(field, f"{fmt}: recording too long: {n_samples} samples per lead; "
@@ -48,7 +49,8 @@ def read_edf(data: bytes, field: str, limits: Limits) -> EcgFile:
         except (ValueError, OSError, EOFError) as error:
             raise InputError(field, f"{fmt}: truncated or corrupt data ({type(error).__name__})") from None
         leads.append((signal.label, samples))
-    recording = build_recording(leads, fs, fmt, field, limits)
+    notes = [left_out_note(others)] if others else []
+    recording = build_recording(leads, fs, fmt, field, limits, notes)
     age, sex = _age_and_sex(record)
     return EcgFile(format=fmt, recording=recording, age_years=age, sex=sex)
 

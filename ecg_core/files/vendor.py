@@ -12,12 +12,13 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+import pydicom
 from ecgdatakit import ChecksumWarning, CorruptedFileError, ECGDataKitError, FileParser
 
 from ..errors import InputError
 from ..settings import Limits
 from . import cart
-from .assemble import build_recording
+from .assemble import build_recording, common_rate
 from .model import EcgFile
 
 # ecgdatakit's parser class → our format name (the formats we read through it).
@@ -40,6 +41,8 @@ def read_bytes(data: bytes, fmt: str, field: str, limits: Limits) -> EcgFile:
 
 def read_path(path: Path, fmt: str, field: str, limits: Limits) -> EcgFile:
     notes: list[str] = []
+    if fmt == "dicom":
+        _check_dicom_samples(path, field, limits)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         record = _parse(path, fmt, field)
@@ -53,15 +56,25 @@ def read_path(path: Path, fmt: str, field: str, limits: Limits) -> EcgFile:
     if raw:
         raise InputError(field, f"{fmt}: a calibration that makes no sense: no usable gain or unit for "
                          f"lead(s) {', '.join(raw[:6])}")
-    rates = {float(lead.sampling_rate) for lead in leads}
-    if len(rates) > 1:
-        raise InputError(field, f"{fmt}: leads sampled at different rates ({', '.join(f'{r:g}' for r in sorted(rates))} Hz)")
+    fs = common_rate([float(lead.sampling_rate) for lead in leads], fmt, field)
     recording = build_recording([(lead.label, np.asarray(lead.samples, dtype=np.float64)) for lead in leads],
-                                rates.pop() if rates else 0.0, fmt, field, limits, notes)
+                                fs, fmt, field, limits, notes)
     age, sex = cart.age_and_sex(record)
     return EcgFile(format=fmt, recording=recording, cart_measurements=cart.cart_measurements(record),
                    cart_lead_measurements=cart.cart_lead_measurements(record),
                    cart_statements=cart.cart_statements(record), age_years=age, sex=sex)
+
+
+def _check_dicom_samples(path: Path, field: str, limits: Limits) -> None:
+    """The waveform groups state their length: refuse a long recording before its samples are decoded."""
+    try:
+        dataset = pydicom.dcmread(path, defer_size=1024)  # large values (the samples) stay unread
+        declared = [int(group.NumberOfWaveformSamples) for group in dataset.get("WaveformSequence", [])]
+    except Exception:  # unreadable here: the parser's own error names the problem
+        return
+    if declared and max(declared) > limits.max_samples:
+        raise InputError(field, f"dicom: recording too long: {max(declared)} samples per lead; "
+                         f"the limit is {limits.max_samples}")
 
 
 def _parse(path: Path, fmt: str, field: str):

@@ -13,26 +13,43 @@ import importlib.util
 from pathlib import Path
 
 import torch
+import transformers
+from packaging import version
 from transformers import BitsAndBytesConfig, LlavaForConditionalGeneration
 
 from ..errors import ModelNotConfigured
 
+# transformers 4.52 moved Llava's parts under `model` (a LlavaModel) and the decoder layers up one level; the
+# endpoint image's 4.51 keeps them on the model itself. 4.51's loader strips the `model.` prefix that every PULSE
+# name but lm_head carries (its Llava has no `model` attribute), so both mappings target `model.*` names.
+_NESTED_LLAVA = hasattr(transformers, "LlavaModel")
+_LANGUAGE_MODEL = "model.language_model." if _NESTED_LLAVA else "model.language_model.model."
 KEY_MAPPING: dict[str, str] = {
     r"^model\.vision_tower\.vision_tower\.": "model.vision_tower.",
     r"^model\.mm_projector\.0\.": "model.multi_modal_projector.linear_1.",
     r"^model\.mm_projector\.2\.": "model.multi_modal_projector.linear_2.",
-    r"^model\.(embed_tokens|layers|norm)\.": r"model.language_model.\1.",
+    r"^model\.(embed_tokens|layers|norm)\.": _LANGUAGE_MODEL + r"\1.",
+    **({} if _NESTED_LLAVA else {r"^lm_head\.": "model.language_model.lm_head."}),
 }
 # The image-newline vector is only used by LLaVA's "spatial_unpad" merge; PULSE was trained with "flat".
-DROPPED_KEYS: tuple[str, ...] = (r"^model\.image_newline$",)
+# (4.51 reports it without its `model.` prefix.)
+DROPPED_KEYS: tuple[str, ...] = (r"^(model\.)?image_newline$",)
+# from_pretrained's dtype argument: `dtype` from transformers 4.56, `torch_dtype` before.
+_DTYPE_ARGUMENT = "dtype" if version.parse(transformers.__version__) >= version.parse("4.56") else "torch_dtype"
 
 # transformers prefix → original LLaVA prefix, the inverse of KEY_MAPPING (to write checkpoints like PULSE's).
 _ORIGINAL_PREFIXES = (
-    ("model.vision_tower.vision_model.", "model.vision_tower.vision_tower.vision_model."),  # transformers 4.x CLIP
+    ("model.vision_tower.vision_model.", "model.vision_tower.vision_tower.vision_model."),  # transformers 4.52+ CLIP
     ("model.vision_tower.", "model.vision_tower.vision_tower.vision_model."),  # 5.x CLIP has no vision_model level
     ("model.multi_modal_projector.linear_1.", "model.mm_projector.0."),
     ("model.multi_modal_projector.linear_2.", "model.mm_projector.2."),
     ("model.language_model.", "model."),
+    # transformers 4.51 layout
+    ("vision_tower.vision_model.", "model.vision_tower.vision_tower.vision_model."),
+    ("multi_modal_projector.linear_1.", "model.mm_projector.0."),
+    ("multi_modal_projector.linear_2.", "model.mm_projector.2."),
+    ("language_model.model.", "model."),
+    ("language_model.lm_head.", "lm_head."),
 )
 # bitsandbytes quantizes the language model only; the vision tower, projector and output head stay in dtype.
 _NOT_QUANTIZED = ["vision_tower", "multi_modal_projector", "lm_head"]
@@ -41,7 +58,9 @@ _NOT_QUANTIZED = ["vision_tower", "multi_modal_projector", "lm_head"]
 class PulseLlavaForConditionalGeneration(LlavaForConditionalGeneration):
     """`LlavaForConditionalGeneration` that knows PULSE's unused ``model.image_newline`` weight."""
 
-    _keys_to_ignore_on_load_unexpected = list(DROPPED_KEYS)
+    # 4.51 also lists lm_head (the one PULSE name without the `model.` prefix it strips) as unexpected although it
+    # renames and loads it; were it absent from the checkpoint, its weight would show among the missing keys.
+    _keys_to_ignore_on_load_unexpected = [*DROPPED_KEYS, *([] if _NESTED_LLAVA else [r"^lm_head\.weight$"])]
 
 
 def to_original_layout(state_dict: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
@@ -58,7 +77,7 @@ def to_original_layout(state_dict: dict[str, torch.Tensor]) -> dict[str, torch.T
 
 def load_model(model_dir: Path, config, device: torch.device, dtype: torch.dtype, quantization: str = ""):
     """The model on `device` in eval mode; ModelNotConfigured when the files do not fit the architecture."""
-    options = dict(config=config, key_mapping=KEY_MAPPING, dtype=dtype, device_map=str(device),
+    options = dict(config=config, key_mapping=KEY_MAPPING, device_map=str(device), **{_DTYPE_ARGUMENT: dtype},
                    attn_implementation="sdpa", output_loading_info=True)
     if quantization:
         options["quantization_config"] = _quantization_config(quantization, device, dtype)
@@ -87,6 +106,7 @@ def add_image_token(model, tokenizer) -> list[int]:
     if image_token_id >= text_vocab:
         model.resize_token_embeddings(len(tokenizer), pad_to_multiple_of=64, mean_resizing=False)
     model.config.image_token_id = image_token_id
+    model.config.image_token_index = image_token_id  # the name transformers 4.51 reads
     rows = model.get_input_embeddings().num_embeddings
     return sorted({image_token_id, *range(len(tokenizer), rows)})
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -38,6 +39,7 @@ TINY_TEXT = {"hidden_size": 64, "intermediate_size": 128, "num_hidden_layers": 2
 TINY_VISION = {**CLIP_VIT_L_14_336, "hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 2,
                "num_attention_heads": 2, "projection_dim": 32}
 DEMO_VOCAB_SIZE = 512
+_BYTE_PIECE = re.compile(r"<0x[0-9A-F]{2}>")
 _DEMO_CORPUS = (
     SYSTEM_PROMPT, "USER: What is the rhythm? ASSISTANT: Sinus rhythm at 72 beats per minute.",
     "The ECG shows atrial fibrillation with a rapid ventricular response.",
@@ -85,6 +87,12 @@ def write_demo_tokenizer(directory: Path) -> int:
         "bos_token": "<s>", "eos_token": "</s>", "unk_token": "<unk>", "pad_token": "<unk>",
         "model_max_length": 4096, "clean_up_tokenization_spaces": False}, indent=2))
     return sentencepiece.SentencePieceProcessor(model_proto=model.getvalue()).get_piece_size()
+
+
+def byte_fallback_ids(tokenizer) -> list[int]:
+    """The demo tokenizer's byte pieces (``<0x00>``..``<0xFF>``). Random demo weights would emit them in any
+    order, i.e. invalid UTF-8 and control characters; real PULSE learned to spell with them."""
+    return [index for piece, index in tokenizer.get_vocab().items() if _BYTE_PIECE.fullmatch(piece)]
 
 
 def ensure_demo_model(cache_dir: Path) -> Path:

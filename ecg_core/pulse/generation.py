@@ -7,12 +7,12 @@ top_p 0.9), with the same values built in for a bundle that lacks the file.
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
+from ..payload import is_finite_number
 
 CONTEXT_TOKENS = 4096  # PULSE's max_position_embeddings: prompt + generated tokens must fit
 MAX_STOP_STRINGS = 8
@@ -85,7 +85,7 @@ def _integer(values: dict, name: str, low: int, high: int) -> int:
 
 def _number(values: dict, name: str, low: float, high: float, exclusive_low: bool = False) -> float:
     value = values[name]
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+    if isinstance(value, bool) or not is_finite_number(value):
         raise InputError(f"parameters.{name}", f"expected a number, got {_show(value)}")
     if value > high or value < low or (exclusive_low and value == low):
         bound = f"greater than {low:g}" if exclusive_low else f"at least {low:g}"

@@ -96,7 +96,7 @@ class PulseService:
 def build_service(settings: Settings) -> PulseService:
     """Load tokenizer and model from settings.pulse_model (or the demo checkpoint when settings.demo)."""
     from .checkpoint import add_image_token, load_model
-    from .demo import ensure_demo_model
+    from .demo import byte_fallback_ids, ensure_demo_model
 
     if settings.demo:
         model_dir, source = ensure_demo_model(settings.cache_dir), "demo (tiny random PULSE architecture)"
@@ -110,6 +110,7 @@ def build_service(settings: Settings) -> PulseService:
     except (OSError, ValueError) as error:
         raise ModelNotConfigured(f"cannot load the PULSE tokenizer: {type(error).__name__}") from error
     model = load_model(Path(model_dir), llava_config(raw), device, dtype, settings.pulse_quantization)
+    suppressed = add_image_token(model, tokenizer) + (byte_fallback_ids(tokenizer) if settings.demo else [])
     return PulseService(tokenizer=tokenizer, model=model, grid_pinpoints=grid_pinpoints(raw),
-                        suppressed_token_ids=add_image_token(model, tokenizer), source=source, device=device,
+                        suppressed_token_ids=sorted(suppressed), source=source, device=device,
                         dtype=dtype, demo=settings.demo, quantization=settings.pulse_quantization)

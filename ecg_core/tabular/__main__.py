@@ -7,7 +7,7 @@
     python -m ecg_core.tabular list
     python -m ecg_core.tabular remove --id 123
 
-The registry is TABULAR_MODEL_DIR (see README), or --dir.
+The registry is TABULAR_MODEL_DIR (see README), or --dir (before or after the command).
 """
 
 from __future__ import annotations
@@ -48,7 +48,10 @@ def main(argv: list[str] | None = None) -> int:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m ecg_core.tabular", description=__doc__.split("\n")[0])
     parser.add_argument("--dir", help="registry directory (default: TABULAR_MODEL_DIR)")
-    commands = parser.add_subparsers(required=True, metavar="command")
+    # --dir is also taken after the command; SUPPRESS keeps a value given before it when it is not repeated.
+    registry = argparse.ArgumentParser(add_help=False)
+    registry.add_argument("--dir", default=argparse.SUPPRESS, help="registry directory (default: TABULAR_MODEL_DIR)")
+    commands = parser.add_subparsers(required=True, metavar="command", parser_class=_with_parents(registry))
 
     fit = commands.add_parser("fit", help="fit and register a model; prints hold-out metrics")
     _add_data_arguments(fit)
@@ -76,6 +79,13 @@ def _parser() -> argparse.ArgumentParser:
     remove.add_argument("--id", required=True)
     remove.set_defaults(run=_remove)
     return parser
+
+
+def _with_parents(*parents: argparse.ArgumentParser):
+    def command_parser(**kwargs) -> argparse.ArgumentParser:
+        return argparse.ArgumentParser(parents=list(parents), **kwargs)
+
+    return command_parser
 
 
 def _add_data_arguments(command: argparse.ArgumentParser) -> None:

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .service import TabularService
-
-DEMO_MODEL_ID = "demo"
+from ..errors import ModelNotConfigured
+from .service import DEMO_MODEL_ID, TabularService
 DEMO_FEATURES = ("heart_rate", "qrs_duration", "qt_interval", "qtc_bazett", "rr_rmssd")
 DEMO_DESCRIPTION = ("Demo model, trained at first use on synthetic measurement rows labelled by textbook "
                     "thresholds (rate outside 50-100 bpm, QRS >= 120 ms, QTc > 470 ms, RR RMSSD > 100 ms "
@@ -37,10 +36,14 @@ def synthetic_measurement_rows(count: int = _ROWS, seed: int = _SEED) -> tuple[n
 
 
 def ensure_demo_model(service: TabularService) -> dict:
-    """The ``demo`` index entry, fitting the model first when the registry has none."""
+    """The ``demo`` index entry, fitting the model first when the registry has no intact demo model."""
     entry = service.registry.entry(DEMO_MODEL_ID)
-    if entry is not None:
-        return entry
+    if entry is not None and entry.get("demo"):
+        try:
+            service.registry.load(DEMO_MODEL_ID)  # its file is present and matches the index
+            return entry
+        except ModelNotConfigured:
+            pass  # missing or altered on disk: restored below
     rows, labels = synthetic_measurement_rows()
     return service.fit(DEMO_MODEL_ID, rows.tolist(), labels, model_type="random_forest",
                        hyperparameters={"n_estimators": 100, "max_depth": 8}, feature_names=DEMO_FEATURES,

@@ -20,6 +20,8 @@ from sklearn.svm import SVC
 from sklearn.utils._param_validation import InvalidParameterError
 
 from ..errors import InputError
+from ..payload import is_finite_number
+from ..settings import Limits
 
 ESTIMATOR_STEP = "estimator"
 ANOMALY_TYPES = frozenset({"isolation_forest"})
@@ -54,10 +56,12 @@ def canonical_type(name: Any, field: str) -> str:
     return key
 
 
-def build_pipeline(model_type: str, hyperparameters: dict[str, Any] | None, field: str) -> Pipeline:
+def build_pipeline(model_type: str, hyperparameters: dict[str, Any] | None, field: str,
+                   limits: Limits = Limits()) -> Pipeline:
     """An unfitted Pipeline (scaler where it matters + estimator) with validated hyperparameters.
 
-    ``field`` names the hyperparameters object in the request, e.g. ``config.hyperparameters``.
+    ``field`` names the hyperparameters object in the request, e.g. ``config.hyperparameters``; sizes
+    are bounded by ``limits`` (max_estimators, max_iterations).
     """
     factory, scaled = _ESTIMATORS[model_type]
     estimator = factory()
@@ -71,6 +75,7 @@ def build_pipeline(model_type: str, hyperparameters: dict[str, Any] | None, fiel
             allowed = ", ".join(sorted(set(known) - _REFUSED))
             raise InputError(f"{field}.{name}", f"not a settable parameter of {type(estimator).__name__}; "
                              f"expected one of {allowed}")
+    _check_sizes(hyperparameters, field, limits)
     estimator.set_params(**hyperparameters)
     try:
         # scikit-learn's own constraint check (the one fit() runs), done before spending time on fitting.
@@ -82,6 +87,19 @@ def build_pipeline(model_type: str, hyperparameters: dict[str, Any] | None, fiel
         estimator = CalibratedClassifierCV(estimator, ensemble=False, cv=_CALIBRATION_FOLDS)
     steps = [("scaler", StandardScaler())] if scaled else []
     return Pipeline([*steps, (ESTIMATOR_STEP, estimator)])
+
+
+def _check_sizes(hyperparameters: dict[str, Any], field: str, limits: Limits) -> None:
+    """Explicit upper bounds on what makes a fit big; scikit-learn's own checks only require them positive."""
+    for name, value in hyperparameters.items():
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and not is_finite_number(value):
+            raise InputError(f"{field}.{name}", f"expected a finite number, got {str(value)[:20]}")
+    bounds = {"n_estimators": limits.max_estimators, "max_iter": limits.max_iterations}
+    for name, bound in bounds.items():
+        value = hyperparameters.get(name)
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and value > bound:
+            setting = "ECG_MAX_ESTIMATORS" if name == "n_estimators" else "ECG_MAX_ITERATIONS"
+            raise InputError(f"{field}.{name}", f"{str(value)[:20]} exceeds the limit of {bound} ({setting})")
 
 
 def fit_pipeline(pipeline: Pipeline, X: np.ndarray, y: np.ndarray | None, labels_field: str) -> Pipeline:

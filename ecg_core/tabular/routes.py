@@ -14,6 +14,7 @@ from typing import Any, Callable
 from fastapi import APIRouter, Body, File, Query, UploadFile
 
 from ..errors import InputError
+from ..payload import check_payload
 from .service import FitFields, TabularService
 
 PREFIX = "/api/v1/models"
@@ -24,9 +25,14 @@ _FIT_EXAMPLE = {"X": [[0.1, 0.2, 0.3], [0.4, 0.5, 0.6]], "y": ["NORM", "PROBLEM"
 def build_router(get_service: Callable[[], TabularService]) -> APIRouter:
     router = APIRouter(prefix=PREFIX, tags=["sklearn trainer (seed-compatible)"])
 
+    def checked(body: dict) -> dict:
+        """FastAPI's JSON parser lets lone surrogates and any nesting through: the contract's checks first."""
+        check_payload(body, get_service().limits.max_json_depth)
+        return body
+
     @router.post("/fit")
     def fit(body: dict[str, Any] = Body(..., examples=[_FIT_EXAMPLE])) -> list[dict]:
-        config = _object(body.get("config"), "config")
+        config = _object(checked(body).get("config"), "config")
         model_id = config.get("id")
         get_service().fit(model_id, body.get("X"), body.get("y"), model_type=config.get("ml_model_type"),
                           hyperparameters=config.get("hyperparameters"))
@@ -42,19 +48,19 @@ def build_router(get_service: Callable[[], TabularService]) -> APIRouter:
 
     @router.post("/load")
     def load(body: dict[str, Any] = Body(..., examples=[{"id": "123"}])) -> list[dict]:
-        get_service().load(body.get("id"), id_field="id")
+        get_service().load(checked(body).get("id"), id_field="id")
         return [{"message": f"Model '{body['id']}' loaded"}]
 
     @router.post("/unload")
     def unload(body: dict[str, Any] = Body(..., examples=[{"id": "123"}])) -> list[dict]:
-        if not get_service().unload(body.get("id"), id_field="id"):
+        if not get_service().unload(checked(body).get("id"), id_field="id"):
             raise InputError("id", f"model {body['id']!r} is not loaded")
         return [{"message": f"Model '{body['id']}' unloaded"}]
 
     @router.post("/predict")
     def predict(body: dict[str, Any] = Body(..., examples=[{"id": "123", "X": [[0.1, 0.2, 0.3]]}])) -> dict:
         service = get_service()
-        if not service.is_loaded(body.get("id"), id_field="id"):
+        if not service.is_loaded(checked(body).get("id"), id_field="id"):
             raise InputError("id", f"model {body['id']!r} is not loaded; POST {PREFIX}/load first")
         result = service.predict(body["id"], body.get("X"), rows_field="X", id_field="id")
         return {"predictions": result["predictions"]}

@@ -10,9 +10,11 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
+from ..payload import brief, check_text
 from ..settings import Limits
 
 _MAX_LABEL_CHARS = 64
+_MIN_INT_LABEL, _MAX_INT_LABEL = -(2**63), 2**63 - 1  # numpy int64, what scikit-learn stores
 
 
 def default_feature_names(count: int) -> tuple[str, ...]:
@@ -45,17 +47,19 @@ def parse_rows(rows: Any, field: str, limits: Limits,
             raise InputError(f"{field}[0]", _row_type_problem(first))
         if not feature_names:
             raise InputError(f"{field}[0]", "the row is empty; expected at least one feature")
+        for name in feature_names:
+            check_text(name, f"{field}[0] key")
         if len(feature_names) > limits.max_tabular_features:
             raise InputError(f"{field}[0]", f"{len(feature_names)} features exceed the limit of "
                              f"{limits.max_tabular_features}")
     names = tuple(feature_names)
     matrix = np.empty((len(rows), len(names)), dtype=np.float64)
     for index, row in enumerate(rows):
-        matrix[index] = _parse_row(row, f"{field}[{index}]", names)
+        matrix[index] = _parse_row(row, f"{field}[{index}]", names, limits.max_abs_feature_value)
     return matrix, names
 
 
-def _parse_row(row: Any, field: str, names: tuple[str, ...]) -> list:
+def _parse_row(row: Any, field: str, names: tuple[str, ...], max_abs: float) -> list:
     if isinstance(row, dict):
         missing = [name for name in names if name not in row]
         if missing:
@@ -65,13 +69,13 @@ def _parse_row(row: Any, field: str, names: tuple[str, ...]) -> list:
         if extra:
             raise InputError(f"{field}.{extra[0]}", "not a feature of this model")
         values = [row[name] for name in names]
-        _check_numbers(values, lambda position: f"{field}.{names[position]}")
+        _check_numbers(values, lambda position: f"{field}.{names[position]}", max_abs)
         return values
     if not isinstance(row, list):
         raise InputError(field, _row_type_problem(row))
     if len(row) != len(names):
         raise InputError(field, f"expected {len(names)} features, got {len(row)}")
-    _check_numbers(row, lambda position: f"{field}[{position}]")
+    _check_numbers(row, lambda position: f"{field}[{position}]", max_abs)
     return row
 
 
@@ -79,14 +83,20 @@ def _row_type_problem(row: Any) -> str:
     return f"expected a row (a list of numbers or an object of feature values), got {type(row).__name__}"
 
 
-def _check_numbers(values: list, field_at: Callable[[int], str]) -> None:
-    """InputError naming ``field_at(position)`` of the first value that is not a finite number."""
+def _check_numbers(values: list, field_at: Callable[[int], str], max_abs: float) -> None:
+    """InputError naming ``field_at(position)`` of the first value that is not a number within ±max_abs.
+
+    The bound keeps values inside float32 (tree models convert to it) and the comparison works on
+    integers of any length (a 400-digit integer would overflow ``math.isfinite``).
+    """
     for position, value in enumerate(values):
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             shown = "null" if value is None else f"{type(value).__name__} {str(value)[:20]!r}"
             problem = f"expected a number, got {shown}"
-        elif not math.isfinite(value):
+        elif isinstance(value, float) and not math.isfinite(value):
             problem = f"expected a finite number, got {value}"
+        elif abs(value) > max_abs:
+            problem = f"{str(value)[:20]}{'...' if len(str(value)) > 20 else ''} is beyond ±{max_abs:g}"
         else:
             continue
         raise InputError(field_at(position), problem)
@@ -102,9 +112,13 @@ def parse_labels(labels: Any, field: str, n_rows: int) -> np.ndarray:
         if isinstance(label, float) and label.is_integer():
             label = int(label)
         if isinstance(label, bool) or not isinstance(label, (str, int)) or label == "":
-            raise InputError(f"{field}[{index}]", f"expected a class label (text or integer), got {label!r}"[:120])
-        if isinstance(label, str) and len(label) > _MAX_LABEL_CHARS:
-            raise InputError(f"{field}[{index}]", f"label longer than {_MAX_LABEL_CHARS} characters")
+            raise InputError(f"{field}[{index}]", f"expected a class label (text or integer), got {brief(label)}")
+        if isinstance(label, str):
+            if len(label) > _MAX_LABEL_CHARS:
+                raise InputError(f"{field}[{index}]", f"label longer than {_MAX_LABEL_CHARS} characters")
+            check_text(label, f"{field}[{index}]")  # a stored label must be encodable in every later response
+        elif not _MIN_INT_LABEL <= label <= _MAX_INT_LABEL:
+            raise InputError(f"{field}[{index}]", "integer label outside the 64-bit range")
         parsed.append(label)
     if len({type(label) for label in parsed}) > 1:
         raise InputError(field, "labels mix text and numbers; use one kind")

@@ -15,12 +15,17 @@ import sklearn
 from ..errors import InputError
 from ..settings import Settings
 from ..signal import Recording
-from . import features
+from . import features, tracking
 from .estimators import ANOMALY_TYPES, ESTIMATOR_STEP, MODEL_TYPES, build_pipeline, canonical_type, \
     plain_hyperparameters
 from .registry import Registry, validate_model_id
 from .rows import parse_csv, parse_labels, parse_rows
-from .training import Progress, evaluate, fit_with_holdout, plain
+from .training import Progress, evaluate, plain
+from .worker import FitSlots, fit_in_worker
+
+
+DEMO_MODEL_ID = "demo"  # reserved for demo.py's model in every registry
+FIT_RETRY_AFTER_S = 10.0  # what a client refused for too many concurrent fits is told to wait
 
 
 @dataclass(frozen=True)
@@ -44,6 +49,7 @@ class TabularService:
         self.settings = settings
         self.limits = settings.limits
         self.registry = Registry(settings.tabular_model_dir)
+        self._fit_slots = FitSlots(self.limits.max_concurrent_fits, retry_after_s=FIT_RETRY_AFTER_S)
 
     # ---- prediction ----------------------------------------------------------------------------
     def predict(self, model_id: str, rows: Any, recording: Recording | None = None, *,
@@ -99,7 +105,7 @@ class TabularService:
         all of the set's columns); object rows are named by their keys. ``feature_set`` records that the
         features come from a signal (see features.py), so the model can later predict from a raw ECG.
         """
-        model_id = validate_model_id(model_id, fields.model_id)
+        model_id = _writable_id(model_id, fields.model_id, demo=demo_description is not None)
         if feature_set is not None and feature_set not in features.FEATURE_SETS:
             raise InputError(fields.feature_set, f"unknown feature set {feature_set!r}; expected one of "
                              f"{', '.join(features.FEATURE_SETS)}")
@@ -116,7 +122,7 @@ class TabularService:
                 hyperparameters: Any = None, fields: FitFields = FitFields(rows="file", labels="file"),
                 progress: Progress = _no_progress) -> dict:
         """Fit from a CSV file (header row; the label is ``target``, by default the last column)."""
-        model_id = validate_model_id(model_id, fields.model_id)
+        model_id = _writable_id(model_id, fields.model_id)
         matrix, labels, names = parse_csv(data, fields.rows, self.limits, target)
         return self._fit_arrays(model_id, matrix, labels, names, model_type=model_type,
                                 hyperparameters=hyperparameters, feature_set=None, fields=fields, progress=progress)
@@ -125,12 +131,15 @@ class TabularService:
                     model_type: Any, hyperparameters: Any, feature_set: str | None, fields: FitFields,
                     progress: Progress, demo_description: str | None = None) -> dict:
         canonical = canonical_type(model_type, fields.model_type)
-        pipeline = build_pipeline(canonical, hyperparameters, fields.hyperparameters)
+        pipeline = build_pipeline(canonical, hyperparameters, fields.hyperparameters, self.limits)
         if feature_set is not None:
             unknown = [name for name in names if name not in features.FEATURE_SETS[feature_set]]
             if unknown:
                 raise InputError(fields.rows, f"{unknown[0]!r} is not a feature of the {feature_set!r} set")
-        pipeline, metrics, training = fit_with_holdout(pipeline, canonical, X, y, fields.labels, progress)
+        with self._fit_slots:
+            pipeline, metrics, training = fit_in_worker(pipeline, canonical, X, y, fields.labels, progress,
+                                                        timeout_s=self.limits.fit_timeout_s,
+                                                        error_field=fields.hyperparameters)
         progress("save")
         entry = {
             "model_type": canonical, "requested_type": str(model_type), "hyperparameters": hyperparameters or {},
@@ -141,7 +150,10 @@ class TabularService:
         }
         if demo_description is not None:
             entry["description"] = demo_description
-        return self.registry.save(model_id, pipeline, entry)
+        entry = self.registry.save(model_id, pipeline, entry)
+        if self.settings.mlflow_tracking_uri:
+            entry = {**entry, "mlflow": tracking.log_fit(self.settings.mlflow_tracking_uri, model_id, pipeline, entry, X)}
+        return entry
 
     def evaluate(self, model_id: Any, X: np.ndarray, y: np.ndarray, *, id_field: str = "inputs.model_id",
                  rows_field: str = "X") -> dict:
@@ -176,12 +188,12 @@ class TabularService:
         return self.registry.is_loaded(model_id)
 
     def remove(self, model_id: Any, *, id_field: str = "inputs.model_id") -> dict:
-        model_id, _ = self._entry(model_id, id_field)
+        model_id, _ = self._entry(_writable_id(model_id, id_field), id_field)
         self.registry.remove(model_id)
         return {"removed": model_id}
 
     def describe(self) -> dict:
-        return {"directory": str(self.registry.directory), "models": sorted(self.registry.entries()),
+        return {"models": sorted(self.registry.entries()),
                 "loaded": self.registry.loaded_ids(), "model_types": list(MODEL_TYPES),
                 "feature_sets": {name: list(columns) for name, columns in features.FEATURE_SETS.items()},
                 "sklearn_version": sklearn.__version__}
@@ -193,6 +205,15 @@ class TabularService:
             known = ", ".join(sorted(self.registry.entries())[:20]) or "none"
             raise InputError(field, f"no model {model_id!r} in the registry (registered: {known})")
         return model_id, entry
+
+
+def _writable_id(model_id: Any, field: str, demo: bool = False) -> str:
+    """A valid id that a client may fit or remove: the demo model's id belongs to the endpoint."""
+    model_id = validate_model_id(model_id, field)
+    if model_id == DEMO_MODEL_ID and not demo:
+        raise InputError(field, f"{DEMO_MODEL_ID!r} is the endpoint's built-in demo model and cannot be "
+                         "replaced or removed; choose another id")
+    return model_id
 
 
 def _rows_are_lists(rows: Any) -> bool:

@@ -1,0 +1,137 @@
+"""Connection-level guards of the local server: read deadlines, abandoned requests, safe JSON responses.
+
+The handler runs one request at a time (as on Inference Endpoints), so anything that lets one client hold
+a connection or the handler makes every other client wait. Here:
+- `header_deadline_protocol`: uvicorn's h11 protocol with a wall-clock deadline for a request's headers
+  (uvicorn's keep-alive timer restarts on every byte, so a client trickling headers is never dropped);
+- `BodyDeadlineMiddleware`: the body must arrive within one deadline (a Content-Length longer than the
+  body otherwise waits forever), and the request is remembered so `client_gone()` can ask, before queued
+  work starts, whether its client is still there;
+- `json_safe`: text that cannot be encoded (lone surrogates in a stored label) is escaped, never a 500.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from contextvars import ContextVar
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
+log = logging.getLogger("ecg_core.server")
+_current_request: ContextVar[Request | None] = ContextVar("ecg_current_request", default=None)
+
+
+def header_deadline_protocol(header_timeout_s: float) -> type[H11Protocol]:
+    """An h11 protocol class that closes a connection whose next request's headers take too long."""
+
+    class HeaderDeadlineProtocol(H11Protocol):
+        _header_timer: asyncio.TimerHandle | None = None
+
+        def connection_made(self, transport) -> None:  # type: ignore[override]
+            super().connection_made(transport)
+            self._arm_header_deadline()
+
+        def on_response_complete(self) -> None:
+            super().on_response_complete()
+            if not self.transport.is_closing():
+                self._arm_header_deadline()  # the next request on this connection gets its own deadline
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            if self._header_timer is not None:
+                self._header_timer.cancel()
+            super().connection_lost(exc)
+
+        def _arm_header_deadline(self) -> None:
+            if self._header_timer is not None:
+                self._header_timer.cancel()
+            self._header_timer = self.loop.call_later(header_timeout_s, self._header_deadline_hit)
+
+        def _header_deadline_hit(self) -> None:
+            waiting_for_headers = self.cycle is None or self.cycle.response_complete
+            if waiting_for_headers and not self.transport.is_closing():
+                partial = bool(self.conn.trailing_data[0])
+                if partial:
+                    log.warning("closing a connection from %s: request headers not complete within %g s",
+                                self.client, header_timeout_s)
+                self.transport.close()
+
+    return HeaderDeadlineProtocol
+
+
+class BodyDeadlineMiddleware:
+    """408 when the request body has not fully arrived within `body_timeout_s` of the request's start."""
+
+    def __init__(self, app: ASGIApp, body_timeout_s: float):
+        self.app = app
+        self.body_timeout_s = body_timeout_s
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.body_timeout_s
+        body_done = False
+        started = False
+
+        async def deadline_receive() -> Message:
+            nonlocal body_done
+            if body_done:
+                return await receive()  # after the body: only the disconnect message, no deadline
+            try:
+                message = await asyncio.wait_for(receive(), max(0.0, deadline - loop.time()))
+            except asyncio.TimeoutError:
+                raise _BodyTimeout from None
+            body_done = message["type"] != "http.request" or not message.get("more_body", False)
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        token = _current_request.set(Request(scope, deadline_receive))
+        try:
+            await self.app(scope, deadline_receive, tracking_send)
+        except _BodyTimeout:
+            log.warning("request body from %s not received within %g s", scope.get("client"), self.body_timeout_s)
+            if not started:
+                response = JSONResponse({"error": f"body: not received in full within {self.body_timeout_s:g} s"},
+                                        status_code=408, headers={"Connection": "close"})
+                await response(scope, receive, send)
+        finally:
+            _current_request.reset(token)
+
+
+class _BodyTimeout(Exception):
+    pass
+
+
+class ClientGone(Exception):
+    """The client disconnected before its queued request started; the work is skipped."""
+
+
+def current_method_path() -> tuple[str, str]:
+    request = _current_request.get()
+    return (request.method, request.url.path) if request is not None else ("?", "?")
+
+
+async def client_gone() -> bool:
+    """True when the client of the request being served has disconnected (False outside a request)."""
+    request = _current_request.get()
+    return request is not None and await request.is_disconnected()
+
+
+def json_safe(value: Any) -> Any:
+    """`value` with every string made encodable (lone surrogates → ``\\udXXX`` escapes)."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    if isinstance(value, dict):
+        return {json_safe(key): json_safe(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(item) for item in value]
+    return value

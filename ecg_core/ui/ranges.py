@@ -1,0 +1,52 @@
+"""Adult resting-ECG normal ranges for the page and the report (the limits interpret.py applies: AHA/ACCF/HRS
+2009; P duration and P axis from standard ECG texts). One table, so page and PDF flag the same values."""
+
+from __future__ import annotations
+
+# key: (label, unit, low, high); None = no bound on that side. QT has no fixed range (it depends on the
+# rate): QTc carries the flag. The QTc bound is the men's (470 ms; women's 480 ms) when sex is unknown.
+NORMAL_RANGES: dict[str, tuple[str, str, float | None, float | None]] = {
+    "heart_rate": ("Heart rate", "bpm", 60, 100),
+    "rr_interval": ("RR interval", "ms", 600, 1000),
+    "pr_interval": ("PR interval", "ms", 120, 200),
+    "p_duration": ("P duration", "ms", None, 120),
+    "qrs_duration": ("QRS duration", "ms", None, 110),
+    "qt_interval": ("QT interval", "ms", None, None),
+    "qtc_bazett": ("QTc (Bazett)", "ms", None, 470),
+    "qtc_fridericia": ("QTc (Fridericia)", "ms", None, 470),
+    "p_axis": ("P axis", "°", 0, 75),
+    "qrs_axis": ("QRS axis", "°", -30, 90),
+    "t_axis": ("T axis", "°", None, None),
+}
+# a cart that does not state its QTc formula reports "qtc"; ours beside it is Bazett's (as files.compare does)
+_CART_FALLBACK = {"qtc_bazett": "qtc"}
+
+
+def measurement_table(result: dict) -> list[dict]:
+    """One row per measurement of an analyze/measure result: value, unit, normal range, ``flag``
+    ("low"/"high"/None), why it is missing, and the cart's own value when the file had one."""
+    measurements = result.get("measurements") or result.get("clinical_analysis", {}).get("physiological_parameters", {})
+    cart = result.get("cart_measurements")
+    rows = []
+    for key, (label, unit, low, high) in NORMAL_RANGES.items():
+        value = measurements.get(key)
+        flag = None
+        if value is not None and low is not None and value < low:
+            flag = "low"
+        elif value is not None and high is not None and value > high:
+            flag = "high"
+        rows.append({"key": key, "label": label, "unit": unit, "value": value, "low": low, "high": high,
+                     "flag": flag, "reason": (measurements.get("unmeasured") or {}).get(key),
+                     "cart": None if cart is None else cart.get(key, cart.get(_CART_FALLBACK.get(key, "")))})
+    return rows
+
+
+def range_text(row: dict) -> str:
+    low, high = row["low"], row["high"]
+    if low is None and high is None:
+        return ""
+    if low is None:
+        return f"≤ {high:g}"
+    if high is None:
+        return f"≥ {low:g}"
+    return f"{low:g}–{high:g}"
