@@ -102,12 +102,17 @@ def _base(rng: random.Random) -> tuple[str, str, object]:
         if path == "predict":
             body["X"] = [_DEMO_ROW]
         return "POST", f"/api/v1/models/{path}", body
-    if route < 0.9:
+    if route < 0.88:
         return "GET", "/api/v1/models/models", None
+    if route < 0.9:  # the page's routes (ecg_core/ui)
+        path = rng.choice(["/ui/api/analyze", "/ui/api/analyze", "/ui/api/beats", "/report?format=png"])
+        return "POST", path, {"inputs": {"signal": [_SIGNAL], "fs": 100, "lead_names": ["II"]},
+                              "parameters": {"pad_short": True, "enable_turkish_commentary": False}}
     if route < 0.93:
         return "DELETE", f"/api/v1/models/remove/{rng.choice(['fz0', 'fz1', 'demo', 'nope', '..', '%2e%2e', 'a b'])}", None
     return rng.choice([("GET", "/health", None), ("HEAD", "/health", None), ("GET", "/no/such/route", None),
-                       ("GET", "/", None), ("HEAD", "/", None), ("GET", "/docs", None),
+                       ("GET", "/", None), ("HEAD", "/", None), ("GET", "/docs", None), ("GET", "/ui", None),
+                       ("GET", "/ui/api/examples", None), ("GET", "/ui/api/examples/%2e%2e", None),
                        ("PUT", "/", None), ("GET", "/api/v1/models/fit", None), ("POST", "/health", None)])
 
 

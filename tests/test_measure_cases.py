@@ -33,6 +33,18 @@ def test_slow_rates_and_long_pr_are_measured(hr, pr, qrs, qt):
     assert result["qrs_axis"] == pytest.approx(qrs_axis_deg(), abs=10)
 
 
+@pytest.mark.parametrize("hr,qt", [(200, 220), (220, 200)])
+def test_fast_rates_up_to_220_bpm_keep_rate_qrs_and_axis(hr, qt):
+    """At 200-220 bpm the P wave sits on the T wave (both left unmeasured with the reason), but every beat
+    is found and the median beat still gives the QRS and its axis."""
+    signal, names = synthetic_12lead(hr, 110, 80, qt, seed=2)
+    result = measure(signal, 500, names)
+    assert result["heart_rate"] == pytest.approx(hr, abs=2)
+    assert result["qrs_duration"] == pytest.approx(80, abs=15)
+    assert result["qrs_axis"] == pytest.approx(qrs_axis_deg(), abs=10)
+    assert result["pr_interval"] is None and result["unmeasured"]["pr_interval"]
+
+
 def test_ventricular_pacing_spikes_are_found_and_kept_out_of_the_qrs():
     paced, names = synthetic_12lead(70, 160, 150, 440, seed=3, p_wave=False, ventricular_spike_mv=3.0)
     plain, _ = synthetic_12lead(70, 160, 150, 440, seed=3, p_wave=False)

@@ -54,7 +54,7 @@ def test_rhythm_coverage_goals(ludb_rows, split):
 # (record 180 160 ms long; AF/flutter records 44, 52, 96 ~70 ms short).
 BOUNDS = {
     "dev": (("pr_interval", 10, 10), ("qrs_duration", 20, 17), ("qt_interval", 25, 33)),
-    "test": (("pr_interval", 10, 23), ("qrs_duration", 20, 16), ("qt_interval", 25, 20)),
+    "test": (("pr_interval", 10, 23), ("qrs_duration", 20, 16), ("qt_interval", 25, 18)),
 }
 
 
@@ -82,8 +82,8 @@ def test_per_record_tolerances(ludb_rows, split):
 
 
 def test_no_record_loses_every_wave_measurement(ludb_rows):
-    """Every LUDB record has regular QRS complexes, so none comes back with all wave measurements missing;
-    and all but a few (record 114 at 91 bpm: its T wave end is found too late) keep a P or T measurement."""
+    """Every LUDB record has regular QRS complexes, so none comes back with all wave measurements missing,
+    nor without a P or T measurement."""
     without_p_or_t = []
     for row in ludb_rows:
         measured = row["measured"]
@@ -91,7 +91,7 @@ def test_no_record_loses_every_wave_measurement(ludb_rows):
         if not any(measured[key] is not None for key in ("pr_interval", "qt_interval", "p_axis", "t_axis")):
             without_p_or_t.append(row["number"])
     print(f"\nLUDB records without any P or T measurement: {without_p_or_t}")
-    assert len(without_p_or_t) <= 2
+    assert without_p_or_t == []
 
 
 def test_paced_records_are_found_and_have_no_pr(ludb_rows):
@@ -106,13 +106,13 @@ def test_paced_records_are_found_and_have_no_pr(ludb_rows):
 
 def test_cart_checks():
     """Every cart measurement with a tolerance (HR 2 bpm, PR 20, QRS 15, QT 25, QTc 30 ms, axes 20°).
-    Goal: at most 3 of about 80 out; here 4 of 56 (a simulator's QRS, a QTc of unknown formula, and
-    one Welch Allyn simulator whose T wave end is not found)."""
+    Goal: at most 3 of about 80 out; here 2 of 56 (a simulator's QRS, a QTc whose formula the file does
+    not state)."""
     checks = eval_measure.cart_checks(eval_measure.cart_recordings())
     out = [check for check in checks if not check["ok"]]
     for check in out:
         print(f"\nout of tolerance: {check}")
-    assert len(checks) >= 50 and len(out) <= 4
+    assert len(checks) >= 50 and len(out) <= 2
     qrs = [check for check in checks if check["key"] == "qrs_duration" and check["file"].startswith(
         ("muse", "pagewriter", "example_aecg", "pydicom"))]
     assert len(qrs) == 5 and all(abs(check["difference"]) <= 10 for check in qrs)  # the carts' own spread

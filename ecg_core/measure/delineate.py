@@ -28,6 +28,7 @@ _MAX_PR_S = 0.45  # P onset is looked for at most this long before QRS onset (PR
 _MIN_P_MV = 0.04  # a P wave smaller than this (spatial magnitude) is not called
 _P_NOISE_FACTOR = 6.0  # ... nor one less than this many times the noise in the median beat
 _T_GAP_S = 0.04  # the T wave is looked for this long after QRS offset
+_NEXT_P_PEAK_S = 0.2  # the next beat's P wave may peak from this long before its QRS
 _T_RISE_FRACTION = 0.1  # of the T peak: a rise this large after the T wave's fall is the next wave
 _T_TAIL_S = 0.25  # reference point of the trapezium: this long after the T peak's steepest descent
 _HIDDEN_P_S = 0.25  # a T wave ending closer than this to the next QRS may hide that beat's P wave (PR ≤ 250 ms)
@@ -69,7 +70,7 @@ def delineate(beat: MedianBeat, rr_s: float, regular: bool = True) -> Boundaries
     magnitude = np.sqrt(np.sum(deviation ** 2, axis=0))
     problems: dict[str, str] = {}
     rr = int(round(rr_s * fs))
-    t_wave = _t_peak(magnitude, fs, qrs_on, qrs_off, rr_s)
+    t_wave = _t_peak(magnitude, fs, qrs_on, qrs_off, rr_s, regular)
     t_end = _t_end(magnitude, fs, *t_wave) if t_wave is not None else None
     # the previous beat's T wave ends one RR before this one's (only a regular rhythm puts it at one place)
     previous_t_end = t_end - rr if t_end is not None and regular else None
@@ -164,13 +165,20 @@ def trapezium_boundary(curve: np.ndarray, peak: int, reference: int) -> int | No
     return int(span[steepest + int(np.argmax(area))])
 
 
-def _t_peak(magnitude: np.ndarray, fs: float, qrs_on: int, qrs_off: int, rr_s: float) -> tuple[int, int] | None:
+def _t_peak(magnitude: np.ndarray, fs: float, qrs_on: int, qrs_off: int, rr_s: float,
+            regular: bool) -> tuple[int, int] | None:
     """(T peak, end of the T search) in the median beat, or None when there is no room for a T wave."""
     start = qrs_off + int(_T_GAP_S * fs)
     stop = min(magnitude.size - 1, qrs_on + int(min(0.7, 0.92 * rr_s) * fs))
-    if stop - start < int(0.08 * fs):
+    # the peak is not looked for where the next beat's P wave may peak (a sharp P can outgrow a flat T);
+    # an irregular rhythm's median beat has no P wave at one place to avoid
+    peak_stop = stop if not regular else max(start + int(0.08 * fs),
+                                              min(stop, qrs_on + int((rr_s - _NEXT_P_PEAK_S) * fs)))
+    if stop - start < int(0.08 * fs) or peak_stop > stop:
         return None
-    t_peak = start + int(np.argmax(magnitude[start:stop]))
+    t_peak = start + int(np.argmax(magnitude[start:peak_stop]))
+    if t_peak >= peak_stop - 2:  # still rising there: the T wave itself peaks later (a long QT at a fast rate)
+        t_peak = start + int(np.argmax(magnitude[start:stop]))
     return None if t_peak >= stop - 2 else (t_peak, stop)
 
 
@@ -222,8 +230,13 @@ def _p_wave(deviation: np.ndarray, beat: MedianBeat, qrs_on: int, previous_t_end
     reach = int(_P_REACH_S * fs)
     onset = trapezium_boundary(magnitude, p_peak, max(0, p_peak - reach))
     offset = trapezium_boundary(magnitude, p_peak, min(magnitude.size - 1, p_peak + reach))
-    # a window opening on a moving curve, or a P wave too brief to be whole, is a P wave cut by the window
-    if onset is None or offset is None or offset - onset < int(_MIN_P_S * fs) or _opens_moving(window, fs, p_peak):
+    # a window opening on a moving curve, or a P wave too brief to be whole right at its start, is a P wave
+    # cut by the window; too brief elsewhere, it is no P wave (a notch, an artefact) but leaves the T wave be
+    brief = onset is None or offset is None or offset - onset < int(_MIN_P_S * fs)
+    if brief and onset is not None and onset >= int(_MIN_P_S * fs) and not _opens_moving(window, fs, p_peak):
+        problems["p"] = no_p
+        return None, None
+    if brief or _opens_moving(window, fs, p_peak):
         if regular:
             problems["p"] = problems["t_end"] = (
                 "the P wave runs into the previous T wave (fast rate or long PR): the P onset and the end "

@@ -19,6 +19,7 @@ _EDGE_PAD_S = 1.0  # mirrored signal added at both ends so beats near the edges 
 _EDGE_MARGIN_S = 0.05  # half a QRS: beats peaking closer than this to either edge are not returned
 _REFINE_HALF_WINDOW_S = 0.05  # detections move at most this far to the main deflection
 _REFRACTORY_S = 0.2  # two beats closer than this are one beat
+_MIN_DETECTOR_RR_S = 0.25  # NeuroKit's own minimum beat spacing (its default 0.3 s stops at 200 bpm): 240 bpm
 _SHORT_RR_FRACTION = 0.75  # of the median RR: closer beats seen by only some leads are T waves
 _MIN_SWING_FRACTION = 0.3  # of the typical QRS swing: smaller "beats" are T waves (e.g. at the record's start)
 
@@ -48,7 +49,8 @@ def detect_r_peaks(lead: np.ndarray, fs: float) -> np.ndarray:
         warnings.simplefilter("ignore")  # NeuroKit warns on short or odd input; an empty result says enough
         cleaned = nk.ecg_clean(padded, sampling_rate=fs, method="neurokit")
         found = np.concatenate([
-            nk.ecg_peaks(polarity * cleaned, sampling_rate=fs, method="neurokit")[1]["ECG_R_Peaks"]
+            nk.ecg_peaks(polarity * cleaned, sampling_rate=fs, method="neurokit",
+                         mindelay=_MIN_DETECTOR_RR_S)[1]["ECG_R_Peaks"]
             for polarity in (1.0, -1.0)]).astype(np.int64)
     if found.size == 0:
         return found
