@@ -11,6 +11,7 @@ formats only (no EPS/PostScript), caps pixels before decompressing, applies EXIF
 
 from __future__ import annotations
 
+import concurrent.futures
 import io
 import ipaddress
 import re
@@ -32,6 +33,7 @@ from utils import Watchdog
 
 IMAGE_FORMATS = ("PNG", "JPEG", "WEBP", "BMP", "GIF", "TIFF")
 MAX_REDIRECTS = 5
+_RESOLVER = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="image-dns")
 _REDIRECT_CODES = {301, 302, 303, 307, 308}
 _CHUNK_BYTES = 64 * 1024
 _URL_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]{0,30}):/")  # file:/, gopher://...; base64 never has ':'
@@ -115,7 +117,7 @@ def fetch_image_bytes(url: str, field: str, settings: Settings) -> bytes:
     started = time.monotonic()
     with Watchdog(started + limits.image_fetch_timeout_s) as watchdog:
         for _ in range(MAX_REDIRECTS + 1):
-            target = _resolve_target(url, field, settings)
+            target = _resolve_target(url, field, settings, started)
             try:
                 with _open(target, started + limits.image_fetch_timeout_s, watchdog) as response:
                     if response.status_code in _REDIRECT_CODES and response.headers.get("location"):
@@ -139,7 +141,7 @@ def fetch_image_bytes(url: str, field: str, settings: Settings) -> bytes:
 
 def _timed_out(field: str, host: str, limits: Limits, started: float) -> InputError:
     return InputError(field, f"fetching the image from {host} did not finish within the "
-                      f"{limits.image_fetch_timeout_s:g} s deadline (connect, headers and body; "
+                      f"{limits.image_fetch_timeout_s:g} s deadline (name lookup, connect, headers and body; "
                       f"stopped after {time.monotonic() - started:.1f} s)")
 
 
@@ -151,7 +153,7 @@ class _Target:
     address_url: str  # the same URL with the checked IP address in place of the name
 
 
-def _resolve_target(url: str, field: str, settings: Settings) -> _Target:
+def _resolve_target(url: str, field: str, settings: Settings, started: float) -> _Target:
     try:
         parts = urlsplit(url)
         port = parts.port or (443 if parts.scheme == "https" else 80)
@@ -161,8 +163,14 @@ def _resolve_target(url: str, field: str, settings: Settings) -> _Target:
         raise InputError(field, f"only http and https URLs are fetched, not {parts.scheme or 'scheme-less'} URLs")
     if not parts.hostname:
         raise InputError(field, "URL has no host")
+    # The name lookup is under the same deadline: getaddrinfo cannot be interrupted, so it runs in a worker
+    # thread and is abandoned (it ends with the resolver's own timeout) when the deadline passes first.
+    lookup = _RESOLVER.submit(socket.getaddrinfo, parts.hostname, port, type=socket.SOCK_STREAM)
     try:
-        infos = socket.getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)
+        infos = lookup.result(timeout=max(started + settings.limits.image_fetch_timeout_s - time.monotonic(), 0))
+    except concurrent.futures.TimeoutError:
+        lookup.cancel()
+        raise _timed_out(field, parts.hostname, settings.limits, started) from None
     except (socket.gaierror, UnicodeError):
         raise InputError(field, f"cannot resolve host {parts.hostname!r}") from None
     addresses = [ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos]

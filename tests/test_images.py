@@ -213,6 +213,23 @@ def test_a_trickling_host_is_cut_at_one_wall_clock_deadline(trickling_server, lo
     assert 1.9 < time.monotonic() - started < 3.0  # each byte restarts a socket timeout; the deadline holds
 
 
+def test_a_hanging_name_lookup_is_under_the_same_deadline(loopback, monkeypatch):
+    """A resolver that does not answer (a dead DNS server) costs the request its deadline, not the resolver's."""
+    real_getaddrinfo = socket.getaddrinfo
+
+    def hanging_getaddrinfo(host, *args, **kwargs):
+        if host == "slow-dns.example":
+            time.sleep(5)
+        return real_getaddrinfo(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", hanging_getaddrinfo)
+    settings = loopback.replace(limits=loopback.limits.__class__(image_fetch_timeout_s=1.0))
+    started = time.monotonic()
+    with pytest.raises(InputError, match=r"from slow-dns\.example did not finish within the 1 s deadline"):
+        load_image("http://slow-dns.example/ecg.png", FIELD, settings)
+    assert time.monotonic() - started < 2.0
+
+
 def test_truncated_png(settings):
     assert_input_error(png_bytes(400, 300)[:-200], settings, "truncated")
 
