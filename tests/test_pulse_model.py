@@ -74,7 +74,7 @@ def renamed_by_transformers(model, names: list[str]) -> list[str]:
         from transformers.core_model_loading import WeightRenaming, rename_source_key
     except ImportError:  # transformers 4: from_pretrained's renaming step, with its base-model-prefix rule
         prefix = model.base_model_prefix
-        from_task_dict = any(name.startswith(prefix) for name in names) and not hasattr(model, prefix)
+        from_task_dict = bool(prefix) and any(name.startswith(prefix) for name in names) and not hasattr(model, prefix)
         renaming = model._get_key_renaming_mapping(names, KEY_MAPPING, from_task_dict, False)
         return [renaming[name] for name in names]
     transforms = get_model_conversion_mapping(model, KEY_MAPPING)

@@ -30,6 +30,9 @@ KEY_MAPPING: dict[str, str] = {
     r"^model\.mm_projector\.2\.": "model.multi_modal_projector.linear_2.",
     r"^model\.(embed_tokens|layers|norm)\.": _LANGUAGE_MODEL + r"\1.",
     **({} if _NESTED_LLAVA else {r"^lm_head\.": "model.language_model.lm_head."}),
+    # A key_mapping replaces the class's own renaming of older transformers layouts, which 4.52-4.57's
+    # save_pretrained writes back (`language_model.lm_head.*`, ...): keep it, so converted folders load too.
+    **getattr(LlavaForConditionalGeneration, "_checkpoint_conversion_mapping", {}),
 }
 # The image-newline vector is only used by LLaVA's "spatial_unpad" merge; PULSE was trained with "flat".
 # (4.51 reports it without its `model.` prefix.)
