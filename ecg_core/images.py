@@ -85,25 +85,13 @@ def load_image(value, field: str, settings: Settings, budget: PixelBudget | None
 
 def decode_image(data: bytes, field: str, limits: Limits, budget: PixelBudget | None = None) -> Image.Image:
     """Pillow decoding with the pixel cap checked from the header, before any pixel is decompressed."""
-    try:
+    with _pillow_errors(field, limits, "image header is corrupt"):  # a header Pillow recognises but cannot read
         image = Image.open(io.BytesIO(data), formats=IMAGE_FORMATS)
-    except Image.DecompressionBombError:
-        raise InputError(field, f"oversize: image has too many pixels (limit {limits.max_image_pixels})") from None
-    except UnidentifiedImageError:
-        raise InputError(field, f"not a supported image (expected {', '.join(IMAGE_FORMATS)})") from None
-    except (OSError, SyntaxError, ValueError) as error:  # a header Pillow recognises but cannot read
-        raise InputError(field, f"image header is corrupt ({str(error)[:80]})") from None
     _check_pixels(image.size, field, limits)  # oversize: said so, before any pixel is decompressed
     if budget is not None:
         budget.charge(image.size, field)
-    try:
+    with _pillow_errors(field, limits, "image data is corrupt or truncated"):
         image.load()
-    except Image.DecompressionBombError:
-        raise InputError(field, f"oversize: image has too many pixels (limit {limits.max_image_pixels})") from None
-    except UnidentifiedImageError:
-        raise InputError(field, f"not a supported image (expected {', '.join(IMAGE_FORMATS)})") from None
-    except (OSError, SyntaxError, ValueError) as error:  # truncated or corrupt data
-        raise InputError(field, f"image data is corrupt or truncated ({str(error)[:80]})") from None
     return _to_rgb(image)
 
 
@@ -274,6 +262,19 @@ def _decode_data_uri(text: str, field: str, limits: Limits) -> bytes:
 
 def _decode_base64(text: str, field: str, limits: Limits) -> bytes:
     return encoded.decode_base64(text, field, limits.max_image_bytes, "image")
+
+
+@contextmanager
+def _pillow_errors(field: str, limits: Limits, corrupt: str) -> Iterator[None]:
+    """Pillow's errors while opening or decoding an image, as input errors naming `field`."""
+    try:
+        yield
+    except Image.DecompressionBombError:
+        raise InputError(field, f"oversize: image has too many pixels (limit {limits.max_image_pixels})") from None
+    except UnidentifiedImageError:
+        raise InputError(field, f"not a supported image (expected {', '.join(IMAGE_FORMATS)})") from None
+    except (OSError, SyntaxError, ValueError) as error:
+        raise InputError(field, f"{corrupt} ({str(error)[:80]})") from None
 
 
 def _check_pixels(size: tuple[int, int], field: str, limits: Limits) -> None:
