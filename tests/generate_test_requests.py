@@ -153,6 +153,9 @@ def build() -> list[dict]:
               {**limb, "task": "features"}),
         entry("quality", "Signal quality only (no model).", {**twelve, "task": "quality"}),
         entry("measure", "Measurements only (HR, PR, QRS, QT, QTc, axes), no model.", {**twelve, "task": "measure"}),
+        entry("measure_median_beat", "Measurements with the median beat and its wave boundaries; the patient's age "
+              "and sex choose the ST-elevation thresholds of V2-V3 (never echoed back).",
+              {**twelve, "task": "measure", "age": 62, "sex": "F"}, {"return_median_beat": True}),
         entry("render", "Render the signal as a standard 12-lead paper ECG (PNG data URI).", {**twelve, "task": "render"}),
         entry("batch_signals", "Two recordings in one request: one result per item, in order.",
               [{**limb, "task": "measure"}, {**limb, "task": "quality"}]),
@@ -192,6 +195,8 @@ def build() -> list[dict]:
               {"signal": [signal[0], signal[1][:-10]], "fs": FS}, expect_error="leads of equal length"),
         entry("bad_fs", "A sampling rate of zero.", {**limb, "fs": 0}, expect_error="inputs.fs"),
         entry("bad_task", "An unknown task.", {**limb, "task": "diagnose"}, expect_error="unknown task"),
+        entry("bad_sex", "A sex the ST-elevation criteria do not know.", {**limb, "task": "measure", "sex": "unknown"},
+              expect_error="inputs.sex"),
         entry("bad_mixed_routes", "An image together with feature rows.",
               {"image": b64, "X": demo_rows, "model_id": "demo"}, expect_error="cannot be combined"),
         entry("bad_temperature", "A negative temperature.", "Hello?", {"temperature": -0.5},

@@ -70,6 +70,11 @@ def check_results(example: dict, results: list) -> None:
         assert first["signal_quality"]["grade"] in {"Excellent", "Good", "Acceptable", "Poor", "Unusable"}
     if example["request"].get("parameters", {}).get("return_features") or name == "features":
         assert len(first["features"]) == first["feature_dim"] == 768  # ECG-FM's, demo weights too
+    if example["request"].get("parameters", {}).get("return_median_beat"):
+        beat = first["median_beat"]
+        assert len(beat["signal"]) == len(beat["lead_names"]) == 12
+        assert set(beat["fiducials_ms"]) == {"p_onset", "p_offset", "qrs_onset", "qrs_offset", "t_offset"}
+        assert "age" not in first["recording"] and "sex" not in first["recording"]
     if name == "render":
         assert first["image"].startswith("data:image/png;base64,")
     if name.startswith("pulse") or name in {"signal_to_pulse", "commentary_off"}:
