@@ -21,6 +21,7 @@ pytest.importorskip("wfdb")
 sys.path.insert(0, str(ROOT / "bench"))  # the evaluation the README's table comes from
 import eval_measure  # noqa: E402
 import ludb_reference  # noqa: E402
+from ecg_core.measure import measure  # noqa: E402
 from ecg_core.measure.core import WAVE_KEYS  # noqa: E402
 
 if not (FIXTURES / "ludb").exists():
@@ -135,3 +136,13 @@ def test_cart_checks():
     # within the carts' own spread, and the simulator whose ST segment slopes into the T wave within 15 ms
     assert len(qrs) == 6 and sum(abs(check["difference"]) <= 10 for check in qrs) >= 5
     assert all(abs(check["difference"]) <= 15 for check in qrs)
+
+
+def test_every_cart_file_gets_its_wave_measurements():
+    """Each cart file (and pydicom's 12-lead) is a resting ECG with regular QRS complexes: QRS, QT and the
+    QRS axis are measured on all of them (PR too, except where the cart itself states none)."""
+    for name, recording, cart, _, _ in eval_measure.cart_recordings():
+        measured = measure(recording.signal, recording.fs, recording.lead_names)
+        assert all(measured[key] is not None for key in ("qrs_duration", "qt_interval", "qrs_axis")), name
+        if "pr_interval" in cart:
+            assert measured["pr_interval"] is not None, name
