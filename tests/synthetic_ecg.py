@@ -66,8 +66,8 @@ def _qrs_lobes(qrs_frontal_deg: float):
 
 def synthetic_12lead(hr_bpm: float, pr_ms: float, qrs_ms: float, qt_ms: float, fs: float = 500,
                      duration_s: float = 10, noise_mv: float = 0.02, wander_mv: float = 0.1, seed: int = 0,
-                     qrs_axis: float = 50.0, p_wave: bool = True,
-                     ventricular_spike_mv: float = 0.0) -> tuple[np.ndarray, tuple[str, ...]]:
+                     qrs_axis: float = 50.0, p_wave: bool = True, ventricular_spike_mv: float = 0.0,
+                     t_mv: float = 0.35, t_biphasic: bool = False) -> tuple[np.ndarray, tuple[str, ...]]:
     """A 12-lead sinus-rhythm ECG in mV, shape (12, duration_s * fs), and its lead names.
 
     Intervals are exact in the noise-free signal: PR from P onset to QRS onset, QRS from Q onset to S
@@ -75,7 +75,9 @@ def synthetic_12lead(hr_bpm: float, pr_ms: float, qrs_ms: float, qt_ms: float, f
     noise, ``wander_mv`` the amplitude of a slow (0.15-0.4 Hz) baseline wander per lead. Beat-to-beat
     RR varies by about 1 % (seeded). ``p_wave=False`` leaves the P waves out (as in a junctional rhythm).
     ``ventricular_spike_mv`` adds a unipolar pacemaker spike that tall, 1 ms wide and of one polarity in
-    every lead (as a 500 Hz cart records it: one or two samples), 4 ms before each QRS onset.
+    every lead (as a 500 Hz cart records it: one or two samples), 4 ms before each QRS onset. ``t_mv``
+    scales the T wave (0.35: its usual size; 0.05-0.1: a flat T); ``t_biphasic`` makes it two lobes of the same size
+    whose directions differ by 140° (positive then negative in most leads), the second ending at the T end.
     """
     rng = np.random.default_rng(seed)
     t = np.arange(int(round(duration_s * fs))) / fs
@@ -83,7 +85,8 @@ def synthetic_12lead(hr_bpm: float, pr_ms: float, qrs_ms: float, qt_ms: float, f
     rr_s = 60.0 / hr_bpm
     onset = 0.4 + rng.uniform(0, rr_s)  # first QRS onset
     while onset + qt_ms / 1000 < duration_s:
-        _add_beat(signal, t, onset, pr_ms / 1000 if p_wave else None, qrs_ms / 1000, qt_ms / 1000, qrs_axis)
+        _add_beat(signal, t, onset, pr_ms / 1000 if p_wave else None, qrs_ms / 1000, qt_ms / 1000, qrs_axis,
+                  t_mv, t_biphasic)
         if ventricular_spike_mv:
             signal[:, (t >= onset - 0.0045) & (t < onset - 0.0035 + 1 / fs)] += ventricular_spike_mv
         onset += rr_s * (1 + 0.01 * rng.standard_normal())
@@ -121,7 +124,7 @@ def synthetic_af_12lead(hr_bpm: float, qrs_ms: float = 90, qt_ms: float = 360, f
 
 
 def _add_beat(signal: np.ndarray, t: np.ndarray, onset: float, pr: float | None, qrs: float, qt: float,
-              qrs_axis: float) -> None:
+              qrs_axis: float, t_mv: float = 0.35, t_biphasic: bool = False) -> None:
     """Add one beat (s): P wave (none when ``pr`` is None), QRS and T, with the QRS starting at ``onset``."""
     leads = _lead_vectors()
     if pr is not None and onset - pr >= 0:
@@ -135,9 +138,16 @@ def _add_beat(signal: np.ndarray, t: np.ndarray, onset: float, pr: float | None,
         signal += amplitude * leads @ direction[:, None] * _bump(t, start, 0.5 * (start + end), end)[None, :]
         start = end
     t_end = onset + qt
+    t_start = onset + qrs + 0.25 * (qt - qrs)
+    t_direction = leads @ _direction(45, 0.3)[:, None]
+    if t_biphasic:  # the T vector swings round by 140° half way: + then − in most leads
+        middle = t_start + 0.55 * (t_end - t_start)
+        second = leads @ _direction(45 + 140, -0.3)[:, None]
+        signal += t_mv * (t_direction * _bump(t, t_start, 0.5 * (t_start + middle), middle + 0.02)[None, :]
+                          + second * _bump(t, middle - 0.02, 0.5 * (middle + t_end), t_end)[None, :])
+        return
     t_peak = t_end - 0.3 * (qt - qrs)  # the T wave rises slowly and falls faster, as it does in life
-    signal += 0.35 * leads @ _direction(45, 0.3)[:, None] * _bump(t, onset + qrs + 0.25 * (qt - qrs), t_peak,
-                                                                  t_end)[None, :]
+    signal += t_mv * t_direction * _bump(t, t_start, t_peak, t_end)[None, :]
 
 
 def _add_noise(signal: np.ndarray, t: np.ndarray, noise_mv: float, wander_mv: float,

@@ -33,6 +33,23 @@ def test_slow_rates_and_long_pr_are_measured(hr, pr, qrs, qt):
     assert result["qrs_axis"] == pytest.approx(qrs_axis_deg(), abs=10)
 
 
+# (HR, QT, T size mV, biphasic): flat T waves, and biphasic ones whose vector swings round by 140° half way
+# (the spatial magnitude dips between the lobes, as it does before the next P wave)
+T_SHAPES = [(50, 440, 0.05, False), (60, 400, 0.08, False), (90, 340, 0.1, False), (40, 480, 0.25, True),
+            (60, 400, 0.3, True), (75, 380, 0.15, True), (110, 320, 0.2, True)]
+
+
+@pytest.mark.parametrize("hr,qt,t_mv,biphasic", T_SHAPES)
+def test_t_end_of_flat_and_biphasic_t_waves(hr, qt, t_mv, biphasic):
+    """QT within IEC 60601-2-25's ±30 ms of the true T end, over seeds; a biphasic T ends after its second
+    lobe (the dip between the lobes is not the T end)."""
+    errors = []
+    for seed in range(1, 5):
+        signal, names = synthetic_12lead(hr, 160, 90, qt, seed=seed, t_mv=t_mv, t_biphasic=biphasic)
+        errors.append(measure(signal, 500, names)["qt_interval"] - qt)
+    assert np.max(np.abs(errors)) <= 30, errors
+
+
 @pytest.mark.parametrize("hr,qt", [(200, 220), (220, 200)])
 def test_fast_rates_up_to_220_bpm_keep_rate_qrs_and_axis(hr, qt):
     """At 200-220 bpm the P wave sits on the T wave (both left unmeasured with the reason), but every beat

@@ -101,6 +101,13 @@ def test_t_end_before_a_raised_tp_segment(ludb_rows):
     assert abs(row["measured"]["qt_interval"] - row["record"].reference["qt_interval"]) <= 60
 
 
+def test_a_tall_u_wave_is_not_a_second_t_lobe(ludb_rows):
+    """Record 124: a U wave as tall as the T wave follows it, pointing the same way over the leads; the
+    QT ends before it (a biphasic T's second lobe points the other way)."""
+    row = next(row for row in ludb_rows if row["number"] == 124)
+    assert abs(row["measured"]["qt_interval"] - row["record"].reference["qt_interval"]) <= 30
+
+
 def test_no_record_loses_every_wave_measurement(ludb_rows):
     """Every LUDB record has regular QRS complexes, so none comes back with all wave measurements missing,
     nor without a P or T measurement."""

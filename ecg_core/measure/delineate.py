@@ -35,7 +35,8 @@ _MIN_P_MV = 0.04  # a P wave smaller than this (spatial magnitude) is not called
 _P_NOISE_FACTOR = 6.0  # ... nor one less than this many times the noise in the median beat
 _T_GAP_S = 0.04  # the T wave is looked for this long after QRS offset
 _NEXT_P_PEAK_S = 0.2  # the next beat's P wave may peak from this long before its QRS
-_T_RISE_FRACTION = 0.1  # of the T peak: a rise this large after the T wave's fall is the next wave
+_T_RISE_FRACTION = 0.1  # of the T wave's fall: a rise this large after it is another wave ...
+_T_SECOND_LOBE_FRACTION = 0.5  # ... the T wave's own second lobe (a biphasic T) when it rises this much of the fall
 _T_TAIL_S = 0.25  # reference point of the trapezium: this long after the T peak's steepest descent
 _HIDDEN_P_S = 0.25  # a T wave ending closer than this to the next QRS may hide that beat's P wave (PR ≤ 250 ms)
 _TP_MERGED_FRACTION = 0.5  # of the P wave's upslope: a steeper opening of the P window is no quiet TP segment
@@ -77,7 +78,7 @@ def delineate(beat: MedianBeat, rr_s: float, regular: bool = True) -> Boundaries
     problems: dict[str, str] = {}
     rr = int(round(rr_s * fs))
     t_wave = _t_peak(magnitude, fs, qrs_on, qrs_off, rr_s, regular)
-    t_end = _t_end(magnitude, fs, *t_wave) if t_wave is not None else None
+    t_end = _t_end(magnitude, fs, t_wave[0], t_wave[1], (deviation, t_wave[2])) if t_wave is not None else None
     # the previous beat's T wave ends one RR before this one's (only a regular rhythm puts it at one place)
     previous_t_end = t_end - rr if t_end is not None and regular else None
     p_on, p_off = _p_wave(deviation, beat, qrs_on, previous_t_end, rr_s, regular, problems)
@@ -86,7 +87,7 @@ def delineate(beat: MedianBeat, rr_s: float, regular: bool = True) -> Boundaries
     elif t_wave is None:
         problems["t_end"] = "no T wave found after the QRS complex"
     elif p_on is not None and t_end is not None and t_end >= p_on + rr:  # it ran into the next P wave
-        t_end = _t_end(magnitude, fs, t_wave[0], p_on + rr - 1)
+        t_end = _t_end(magnitude, fs, t_wave[0], p_on + rr - 1, (deviation, t_wave[2]))
     if t_wave is not None and t_end is None and "t_end" not in problems:
         problems["t_end"] = "no T wave end found before the next beat"
     elif t_end is not None and p_on is None and regular and t_end > qrs_on + int((rr_s - _HIDDEN_P_S) * fs):
@@ -199,8 +200,9 @@ def trapezium_boundary(curve: np.ndarray, peak: int, reference: int) -> int | No
 
 
 def _t_peak(magnitude: np.ndarray, fs: float, qrs_on: int, qrs_off: int, rr_s: float,
-            regular: bool) -> tuple[int, int] | None:
-    """(T peak, end of the T search) in the median beat, or None when there is no room for a T wave."""
+            regular: bool) -> tuple[int, int, int] | None:
+    """(T peak, end of the T search, end of the T peak search) in the median beat, or None when there is
+    no room for a T wave. The T wave does not peak after the third (where the next P wave may)."""
     start = qrs_off + int(_T_GAP_S * fs)
     stop = min(magnitude.size - 1, qrs_on + int(min(0.7, 0.92 * rr_s) * fs))
     # the peak is not looked for where the next beat's P wave may peak (a sharp P can outgrow a flat T);
@@ -212,23 +214,50 @@ def _t_peak(magnitude: np.ndarray, fs: float, qrs_on: int, qrs_off: int, rr_s: f
     t_peak = start + int(np.argmax(magnitude[start:peak_stop]))
     if t_peak >= peak_stop - 2:  # still rising there: the T wave itself peaks later (a long QT at a fast rate)
         t_peak = start + int(np.argmax(magnitude[start:stop]))
-    return None if t_peak >= stop - 2 else (t_peak, stop)
+        peak_stop = stop
+    return None if t_peak >= stop - 2 else (t_peak, stop, peak_stop)
 
 
-def _t_end(magnitude: np.ndarray, fs: float, t_peak: int, stop: int) -> int | None:
+def _t_end(magnitude: np.ndarray, fs: float, t_peak: int, stop: int,
+           biphasic: tuple[np.ndarray, int] | None = None) -> int | None:
     """End of the T wave (trapezium method) between its peak and ``stop``, which is first pulled back to
     where the curve rises again after falling (the next P wave, or a U wave): the TP level need not be
-    the PR level the curve is measured from, so the lowest point may lie beyond the next P wave."""
+    the PR level the curve is measured from, so the lowest point may lie beyond the next P wave.
+
+    ``biphasic``: (the per-lead deviation the magnitude was taken of, the sample the T wave does not peak
+    after). A rise there that climbs back `_T_SECOND_LOBE_FRACTION` of the fall, pointing the other way
+    over the leads (a U wave points the T wave's way), is the second lobe of a biphasic T wave: the end
+    is then that lobe's.
+    """
     if stop - t_peak <= 2:
         return None
     after = magnitude[t_peak:stop + 1]
-    rising = after - np.minimum.accumulate(after) > max(_MIN_P_MV / 2, _T_RISE_FRACTION * (after[0] - after.min()))
+    trough = np.minimum.accumulate(after)
+    rising = after - trough > max(_MIN_P_MV / 2, _T_RISE_FRACTION * (after[0] - after.min()))
     if rising.any():
-        stop = t_peak + max(2, int(np.argmax(rising)))
+        rise = int(np.argmax(rising))
+        if biphasic is not None:
+            lobe = _second_lobe(biphasic[0], after, t_peak, rise, min(stop, biphasic[1]) - t_peak)
+            if lobe is not None:
+                return _t_end(magnitude, fs, t_peak + lobe, stop)
+        stop = t_peak + max(2, rise)
     falls = np.diff(magnitude[t_peak:stop])
     steepest = t_peak + int(np.argmin(falls))
     reference = min(stop, steepest + int(_T_TAIL_S * fs))
     return trapezium_boundary(magnitude, t_peak, reference)
+
+
+def _second_lobe(deviation: np.ndarray, after: np.ndarray, t_peak: int, rise: int, lobe_end: int) -> int | None:
+    """Index in ``after`` (the magnitude from the T peak on) of a biphasic T wave's second lobe, which
+    starts rising at ``rise`` and peaks before ``lobe_end``; None when what rises is another wave."""
+    if lobe_end <= rise + 2:
+        return None
+    lobe = rise + int(np.argmax(after[rise:lobe_end]))
+    trough = after[:rise + 1].min()
+    first, second = deviation[:, t_peak], deviation[:, t_peak + lobe]
+    opposed = float(first @ second) < 0.0
+    tall = after[lobe] - trough >= _T_SECOND_LOBE_FRACTION * (after[0] - trough)
+    return lobe if lobe < lobe_end - 2 and tall and opposed else None
 
 
 def _p_wave(deviation: np.ndarray, beat: MedianBeat, qrs_on: int, previous_t_end: int | None, rr_s: float,
