@@ -156,6 +156,8 @@ def widen_to_leads(wave: np.ndarray, fs: float, onset: int, offset: int) -> tupl
         floor = np.percentile(slope, 10)
         peak = slope[onset:offset + 1].max()
         busy = np.flatnonzero(slope[onset:offset + 1] >= floor + _QRS_CORE_FRACTION * (peak - floor)) + onset
+        if busy.size == 0:  # the lead's QRS is no steeper than its quietest stretch: nothing to add
+            continue
         edge = floor + max(_LEAD_EDGE_FRACTION * (peak - floor), _LEAD_EDGE_MV_S)
         new_onset = min(new_onset, _last_above(slope, busy[0], low, edge, gap))
         new_offset = max(new_offset, _last_above(slope, busy[-1], high, edge, gap))
