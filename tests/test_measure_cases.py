@@ -4,6 +4,7 @@ per-lead measurements against the Philips cart's own; ST elevation as an urgent 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -249,7 +250,7 @@ def test_wave_boundaries_sit_where_the_carts_put_theirs(source):
         from pydicom import examples
 
         _, marks = _cart_marks_pydicom()
-        data, name = open(examples.get_path("waveform"), "rb").read(), "waveform_ecg.dcm"
+        data, name = Path(examples.get_path("waveform")).read_bytes(), "waveform_ecg.dcm"
     else:
         path = fixture_path("formats", "hl7_aecg", "example_aecg.xml")
         marks, data, name = _cart_marks_aecg(path), path.read_bytes(), path.name

@@ -2,7 +2,7 @@
 
 The median beat describes the dominant rhythm and leaves ectopic beats out by design; a per-beat width
 tells a wide premature ventricular beat from its narrow neighbours. Each beat is delineated on its own
-stretch of the filtered signal with `delineate.qrs_bounds`, over all leads at once (earliest onset to
+stretch of the filtered signal with `qrs.qrs_bounds`, over all leads at once (earliest onset to
 latest offset), as the median beat is, but at 0.5-40 Hz and without moving the boundaries out to the
 slope's knees: a single beat has none of the median's averaging to tame the noise. Baseline wander hardly changes a slope, so the median beat's
 second, baseline-corrected pass is not needed here.
@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from .core import validate_signal
-from .delineate import qrs_bounds
+from .qrs import qrs_bounds
 from .filters import bandpass, remove_powerline, to_analysis_rate
 from .template import beat_window_s, spatial_velocity
 

@@ -198,9 +198,9 @@ def _measure_window(filtered: np.ndarray, rate: float, names: tuple[str, ...] | 
     values: dict = {key: None for key in WAVE_KEYS}
     reasons: dict[str, str] = {}
     for key, reason in (bounds.problems or {}).items():
-        for field in {"qrs": ("qrs_duration", "qt_interval", "qrs_axis"), "t_end": ("qt_interval", "t_axis"),
-                      "p": ("pr_interval", "p_duration", "p_axis")}[key]:
-            reasons.setdefault(field, reason)
+        for measurement in {"qrs": ("qrs_duration", "qt_interval", "qrs_axis"), "t_end": ("qt_interval", "t_axis"),
+                            "p": ("pr_interval", "p_duration", "p_axis")}[key]:
+            reasons.setdefault(measurement, reason)
     ms = 1000.0 / rate
     if bounds.qrs_on is not None:
         values["qrs_duration"] = round((bounds.qrs_off - bounds.qrs_on) * ms, 1)

@@ -1,0 +1,110 @@
+"""QRS onset and offset, over all leads at once.
+
+They are where the spatial velocity (slope over all leads, `template.spatial_velocity`) leaves and returns
+to the isoelectric level, which makes them the earliest onset and latest offset over the leads; on the
+median beat they move out to the slope's knees, and to any single large lead whose own QRS starts
+earlier or ends later than the spatial velocity shows.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .trapezium import trapezium_boundary
+
+_QRS_SEARCH_S = (0.15, 0.2)  # QRS boundaries are looked for this far before / after the fiducial point
+_QRS_CORE_FRACTION = 0.3  # of the peak slope: clearly inside the QRS
+_QRS_EDGE_FRACTION = 0.06  # of the peak slope above the isoelectric floor: the QRS boundary
+_QRS_MAX_PAUSE_S = 0.012  # a shorter dip of the slope below that level is a peak inside the QRS
+_QRS_KNEE_REACH_S = 0.03  # the knee of the slope is looked for this far beyond the edge crossing ...
+_QRS_QUIET_FRACTION = 0.02  # ... and not beyond where the slope falls below this (see README: chosen on
+# LUDB DEV and the cart files together, which disagree by ~15 ms)
+_QRS_END_SLOPE_MV_S = 8.0  # spatial velocity: the QRS has ended once it stays below this (an ST segment sloping
+# into the T wave keeps the slope at a few % of a small QRS's peak; chosen on LUDB DEV and the carts)
+_LEAD_QRS_MIN_MV = 0.4  # a lead whose QRS spans this much may extend the global QRS ...
+_LEAD_EDGE_FRACTION = 0.1  # ... while its own slope is above this fraction of its QRS peak slope ...
+_LEAD_EDGE_MV_S = 5.0  # ... and above this: a slow terminal wave (RBBB's R' in V1) that sharper leads drown
+_LEAD_REACH_S = (0.04, 0.06)  # ... by at most this much before the onset / after the offset
+
+
+def qrs_bounds(velocity: np.ndarray, fs: float, fiducial: int, *, to_knees: bool = False) -> tuple[int, int] | None:
+    """(QRS onset, QRS offset) sample indices in ``velocity``, the spatial velocity (mV/s, see
+    `spatial_velocity`) of one beat sampled at ``fs`` Hz, whose QRS is near sample ``fiducial``.
+
+    The same rule for the median beat (`delineate.delineate`) and for single beats (`beats.qrs_durations_ms`):
+    the QRS is where the slope rises clearly above the beat's quiet level (its 10th percentile); its
+    boundaries are where the slope comes back near that level for longer than a peak's pause. That
+    crossing is where most leads are busy; ``to_knees`` (the median beat, whose noise is averaged out)
+    moves each boundary out to where the first lead starts / the last one ends: the knee of the slope
+    (trapezium method) within `_QRS_KNEE_REACH_S`, not past where the slope is back at the quiet level,
+    and ends the QRS where the slope stays below `_QRS_END_SLOPE_MV_S` (an ST segment sloping into the
+    T wave is not QRS however small the QRS).
+    None when the slope near the fiducial does not rise above 3 times the quiet level (no clear QRS).
+    """
+    start = max(0, fiducial - int(_QRS_SEARCH_S[0] * fs))
+    stop = min(velocity.size, fiducial + int(_QRS_SEARCH_S[1] * fs))
+    peak = velocity[start:stop].max()
+    floor = np.percentile(velocity, 10)
+    if peak <= 3 * floor:
+        return None
+    core = np.flatnonzero(velocity[start:stop] >= floor + _QRS_CORE_FRACTION * (peak - floor)) + start
+    edge = floor + _QRS_EDGE_FRACTION * (peak - floor)
+    gap = max(2, int(_QRS_MAX_PAUSE_S * fs))
+    onset = _last_above(velocity, core[0], start, edge, gap)
+    offset = _last_above(velocity, core[-1], stop - 1, edge, gap)
+    if not to_knees:
+        return onset, offset
+    reach = int(_QRS_KNEE_REACH_S * fs)
+    quiet = floor + _QRS_QUIET_FRACTION * (peak - floor)
+    knee_on = trapezium_boundary(velocity, onset, max(0, onset - reach))
+    knee_off = trapezium_boundary(velocity, offset, min(velocity.size - 1, offset + reach))
+    if knee_on is not None:
+        onset = _last_above(velocity, onset, knee_on, quiet, 1)
+    if knee_off is not None:
+        offset = _last_above(velocity, offset, knee_off, quiet, 1)
+    return onset, min(offset, _last_above(velocity, core[-1], stop - 1, floor + _QRS_END_SLOPE_MV_S, gap))
+
+
+def widen_to_leads(wave: np.ndarray, fs: float, onset: int, offset: int) -> tuple[int, int]:
+    """(onset, offset) moved out to the earliest start / latest end of the QRS in any single large lead.
+
+    The spatial velocity is dominated by the leads with the sharpest QRS; a slow wave in another lead
+    (the terminal R' of right bundle branch block in V1, a slurred start) barely shows in it. A lead
+    whose QRS spans `_LEAD_QRS_MIN_MV` or more is busy while its own slope stays above both
+    `_LEAD_EDGE_FRACTION` of its QRS peak slope and `_LEAD_EDGE_MV_S` (no longer than a peak's pause below).
+    """
+    low = max(0, onset - int(_LEAD_REACH_S[0] * fs))
+    high = min(wave.shape[1] - 1, offset + int(_LEAD_REACH_S[1] * fs))
+    gap = max(2, int(_QRS_MAX_PAUSE_S * fs))
+    new_onset, new_offset = onset, offset
+    for lead in wave:
+        if np.ptp(lead[onset:offset + 1]) < _LEAD_QRS_MIN_MV:
+            continue
+        slope = np.abs(np.gradient(lead)) * fs
+        floor = np.percentile(slope, 10)
+        peak = slope[onset:offset + 1].max()
+        busy = np.flatnonzero(slope[onset:offset + 1] >= floor + _QRS_CORE_FRACTION * (peak - floor)) + onset
+        if busy.size == 0:  # the lead's QRS is no steeper than its quietest stretch: nothing to add
+            continue
+        edge = floor + max(_LEAD_EDGE_FRACTION * (peak - floor), _LEAD_EDGE_MV_S)
+        new_onset = min(new_onset, _last_above(slope, busy[0], low, edge, gap))
+        new_offset = max(new_offset, _last_above(slope, busy[-1], high, edge, gap))
+    return new_onset, new_offset
+
+
+def _last_above(velocity: np.ndarray, index: int, limit: int, edge: float, gap: int) -> int:
+    """From ``index`` towards ``limit``: the last sample above ``edge`` before ``gap`` samples below it.
+
+    The slope passes through zero for an instant at every peak inside the QRS (the apex of Q, R or S
+    in a lead); only a longer quiet stretch is the isoelectric line.
+    """
+    step = 1 if limit > index else -1
+    last, quiet = index, 0
+    for position in range(index, limit + step, step):
+        if velocity[position] > edge:
+            last, quiet = position, 0
+        else:
+            quiet += 1
+            if quiet >= gap:
+                break
+    return int(last)
