@@ -40,7 +40,11 @@ class Engine:
                 slot.preload()
 
     def __call__(self, data: Any) -> list[dict]:
-        request = parse_request(data, self.settings)
+        return self.run(parse_request(data, self.settings))
+
+    def run(self, request: ParsedRequest) -> list[dict]:
+        """One parsed request (`contract.parse_request`) to its list of results; callers that already
+        parsed it (the page, which also draws the decoded recording) need not decode a file twice."""
         results = self._execute(request)
         if self.settings.demo:
             for result in results:

@@ -1,4 +1,4 @@
-"""Connection-level guards of the local server: read deadlines, abandoned requests, safe JSON responses.
+"""Connection-level guards of the local server: read deadlines and abandoned requests.
 
 The handler runs one request at a time (as on Inference Endpoints), so anything that lets one client hold
 a connection or the handler makes every other client wait. Here:
@@ -6,8 +6,7 @@ a connection or the handler makes every other client wait. Here:
   (uvicorn's keep-alive timer restarts on every byte, so a client trickling headers is never dropped);
 - `BodyDeadlineMiddleware`: the body must arrive within one deadline (a Content-Length longer than the
   body otherwise waits forever), and the request is remembered so `client_gone()` can ask, before queued
-  work starts, whether its client is still there;
-- `json_safe`: text that cannot be encoded (lone surrogates in a stored label) is escaped, never a 500.
+  work starts, whether its client is still there.
 """
 
 from __future__ import annotations
@@ -15,12 +14,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from contextvars import ContextVar
-from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.protocols.http.h11_impl import H11Protocol
+
+from .responses import error_response
 
 log = logging.getLogger("ecg_core.server")
 _current_request: ContextVar[Request | None] = ContextVar("ecg_current_request", default=None)
@@ -100,8 +99,8 @@ class BodyDeadlineMiddleware:
         except _BodyTimeout:
             log.warning("request body from %s not received within %g s", scope.get("client"), self.body_timeout_s)
             if not started:
-                response = JSONResponse({"error": f"body: not received in full within {self.body_timeout_s:g} s"},
-                                        status_code=408, headers={"Connection": "close"})
+                response = error_response(408, f"body: not received in full within {self.body_timeout_s:g} s",
+                                          Connection="close")
                 await response(scope, receive, send)
         finally:
             _current_request.reset(token)
@@ -124,14 +123,3 @@ async def client_gone() -> bool:
     """True when the client of the request being served has disconnected (False outside a request)."""
     request = _current_request.get()
     return request is not None and await request.is_disconnected()
-
-
-def json_safe(value: Any) -> Any:
-    """`value` with every string made encodable (lone surrogates → ``\\udXXX`` escapes)."""
-    if isinstance(value, str):
-        return value.encode("utf-8", "backslashreplace").decode("utf-8")
-    if isinstance(value, dict):
-        return {json_safe(key): json_safe(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [json_safe(item) for item in value]
-    return value

@@ -20,7 +20,6 @@ import hmac
 import logging
 from typing import Any
 
-import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
@@ -32,9 +31,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import docs, toolkit_http, uploads
 from .compat import build_ecgfm_router
+from .contract import ParsedRequest
 from .errors import Busy, InputError, ModelNotConfigured
-from .guards import (BodyDeadlineMiddleware, ClientGone, client_gone, current_method_path, header_deadline_protocol,
-                     json_safe)
+from .guards import BodyDeadlineMiddleware, ClientGone, client_gone, current_method_path, header_deadline_protocol
+from .responses import ORJSONResponse, error_response
 from .tabular.routes import build_router as build_tabular_router
 from .ui import routes as ui_routes
 
@@ -52,10 +52,13 @@ def create_app(handler) -> FastAPI:
     handler_lock = asyncio.Lock()
 
     async def run_handler(data: Any) -> Any:
+        """The handler on a request body, or the engine on an already parsed request (`ParsedRequest`)."""
         async with handler_lock:
             if await client_gone():  # it waited in the queue and its client left: nobody reads the answer
                 log.info("skipped %s %s: its client disconnected before it started", *current_method_path())
                 raise ClientGone
+            if isinstance(data, ParsedRequest):
+                return await run_in_threadpool(engine.run, data)
             return await run_in_threadpool(handler, data)
 
     @app.get("/health")
@@ -100,20 +103,6 @@ def create_app(handler) -> FastAPI:
     return app
 
 
-class ORJSONResponse(JSONResponse):
-    def render(self, content: Any) -> bytes:
-        try:
-            return orjson.dumps(content, option=orjson.OPT_SERIALIZE_NUMPY)
-        except TypeError:  # text that is not valid UTF-8 (a lone surrogate stored before it was refused)
-            return orjson.dumps(json_safe(content), option=orjson.OPT_SERIALIZE_NUMPY)
-
-
-def error_response(status: int, message: str, **headers: str) -> ORJSONResponse:
-    if status >= 500 and status != 503:
-        headers.setdefault("Connection", "close")  # the server drops the connection after a 500: say so
-    return ORJSONResponse({"error": message}, status_code=status, headers=headers or None)
-
-
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(InputError)
     async def input_error(_: Request, error: InputError):
@@ -144,10 +133,6 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Busy)
     async def busy(_: Request, error: Busy):
         return error_response(503, str(error), **{"Retry-After": f"{error.retry_after_s:.0f}"})
-
-    @app.exception_handler(ModelNotConfigured)
-    async def not_configured(_: Request, error: ModelNotConfigured):
-        return error_response(503, str(error))
 
     @app.exception_handler(Exception)
     async def internal_error(_: Request, error: Exception):

@@ -61,6 +61,18 @@ def test_analysis_carries_the_recording_to_draw_and_the_flags(server):
         assert row["flag"] == expected
 
 
+@pytest.mark.parametrize("path", ["/ui/api/analyze", "/report"])
+def test_the_page_decodes_a_file_once(server, monkeypatch, path):
+    """The recording the page draws and the one the handler measures come from one decoding of the file."""
+    from ecg_core.files import request as file_request
+
+    calls = []
+    original = file_request.read_ecg_file
+    monkeypatch.setattr(file_request, "read_ecg_file", lambda *args, **kwargs: calls.append(1) or original(*args, **kwargs))
+    response = _post(server, path, {"inputs": examples.example_inputs("pydicom_waveform")})
+    assert response.status_code == 200 and len(calls) == 1
+
+
 @pytest.mark.parametrize("body, message", [
     ({"signal": [[0.0] * 5000], "fs": 500}, "inputs: expected one recording"),
     ({"inputs": [{"signal": [[0.0] * 5000], "fs": 500}]}, "inputs: expected one recording"),

@@ -5,17 +5,17 @@ the decoded recording to draw), the beat-anomaly view, bundled examples, and ``P
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Awaitable, Callable
 
-import orjson
 from fastapi import APIRouter, Body
 from fastapi.responses import FileResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from ..contract import SignalTask, parse_request
+from ..contract import ParsedRequest, SignalTask, parse_request
 from ..errors import InputError, ModelNotConfigured
-from ..signal import Recording
+from ..responses import ORJSONResponse
 from . import beats, display, examples, ranges, report
 
 STATIC = Path(__file__).with_name("static")
@@ -41,22 +41,22 @@ def build_router(run_handler: Callable[[Any], Awaitable[Any]], engine) -> APIRou
 
     @router.get("/ui/api/examples")
     async def example_list() -> Response:
-        return _json({"examples": examples.available()})
+        return ORJSONResponse({"examples": examples.available()})
 
     @router.get("/ui/api/examples/{name}")
     async def example(name: str) -> Response:
-        return _json({"name": name, "inputs": await run_in_threadpool(examples.example_inputs, name)})
+        return ORJSONResponse({"name": name, "inputs": await run_in_threadpool(examples.example_inputs, name)})
 
     @router.post("/ui/api/analyze")
     async def analyze(body: dict[str, Any] = Body(...)) -> Response:
         """Body: one signal item as for ``POST /`` (``inputs.signal`` or ``inputs.file``). Answers the
         handler's result, its measurements against the normal ranges, and ``display``: the decoded
         recording, resampled for drawing (the page cannot decode DICOM or XML itself)."""
-        data = _with_page_parameters(body)
-        recording = await run_in_threadpool(_one_recording, data, settings)
-        result = await _analysis(run_handler, data)
-        drawing = await run_in_threadpool(display.for_drawing, recording)
-        return _json({"result": result, "display": drawing, "measurement_table": ranges.measurement_table(result)})
+        request = await run_in_threadpool(_one_signal_request, _with_page_parameters(body), settings)
+        result = await _analysis(run_handler, request)
+        drawing = await run_in_threadpool(display.for_drawing, request.tasks[0].recording)
+        return ORJSONResponse({"result": result, "display": drawing,
+                               "measurement_table": ranges.measurement_table(result)})
 
     @router.post("/report", tags=["report"])
     async def report_page(body: dict[str, Any] = Body(...), format: str = "pdf") -> Response:
@@ -64,10 +64,9 @@ def build_router(run_handler: Callable[[Any], Awaitable[Any]], engine) -> APIRou
         commentary): PDF, or PNG with ``?format=png``."""
         if format not in report.REPORT_FORMATS:
             raise InputError("format", f"expected one of {', '.join(report.REPORT_FORMATS)}, got {format[:20]!r}")
-        data = _with_page_parameters(body)
-        recording = await run_in_threadpool(_one_recording, data, settings)
-        result = await _analysis(run_handler, data)
-        content = await run_in_threadpool(report.build_report, result, recording, format)
+        request = await run_in_threadpool(_one_signal_request, _with_page_parameters(body), settings)
+        result = await _analysis(run_handler, request)
+        content = await run_in_threadpool(report.build_report, result, request.tasks[0].recording, format)
         return Response(content, media_type=report.REPORT_FORMATS[format],
                         headers={"Content-Disposition": f'attachment; filename="ecg-report.{format}"'})
 
@@ -80,13 +79,13 @@ def build_router(run_handler: Callable[[Any], Awaitable[Any]], engine) -> APIRou
         if "wfdb_files" in body:
             recording, annotations = beats.read_wfdb_files(body["wfdb_files"], settings.limits)
         else:
-            recording = _one_recording({"inputs": body.get("inputs")}, settings)
+            recording = _one_signal_request({"inputs": body.get("inputs")}, settings).tasks[0].recording
         model_id = body.get("model_id") or None
         view = beats.beat_view(engine.slots["tabular"].get(), recording, model_id=model_id,
                                train_minutes=_number(body, "train_minutes", 10.0, 0.1, 60.0),
                                contamination=_number(body, "contamination", 0.01, 0.001, 0.5),
                                annotations=annotations)
-        return _json(view)
+        return ORJSONResponse(view)
 
     return router
 
@@ -99,22 +98,24 @@ def _with_page_parameters(body: dict) -> dict:
     return {**body, "parameters": {"return_median_beat": True, **parameters}}
 
 
-def _one_recording(data: dict, settings) -> Recording:
-    if not isinstance(data.get("inputs"), dict):
+def _one_signal_request(data: dict, settings) -> ParsedRequest:
+    """The request parsed once (an ECG file decoded once), as one signal item to analyse."""
+    inputs = data.get("inputs")
+    if not isinstance(inputs, dict):
         raise InputError("inputs", "expected one recording: {\"signal\": [[...]], \"fs\": ...} or {\"file\": ...}")
-    tasks = parse_request(data, settings).tasks
-    if not isinstance(tasks[0], SignalTask):
+    request = parse_request(data, settings)
+    if not isinstance(request.tasks[0], SignalTask):
         raise InputError("inputs", "the page analyses one recording: send one signal (inputs.signal) or file")
-    return tasks[0].recording
+    return replace(request, tasks=(replace(request.tasks[0], task="analyze"),))
 
 
-async def _analysis(run_handler, data: dict) -> dict:
+async def _analysis(run_handler, request: ParsedRequest) -> dict:
     """The handler's analysis; without ECG-FM weights the measurements alone, saying so."""
-    inputs = {**data["inputs"], "task": "analyze"}  # one signal item: _one_recording checked it
     try:
-        return (await run_handler({**data, "inputs": inputs}))[0]
+        return (await run_handler(request))[0]
     except ModelNotConfigured as error:
-        result = (await run_handler({**data, "inputs": {**inputs, "task": "measure"}}))[0]
+        measure_only = replace(request, tasks=(replace(request.tasks[0], task="measure"),))
+        result = (await run_handler(measure_only))[0]
         return {**result, "ecgfm_status": f"not used: {error}"}
 
 
@@ -123,7 +124,3 @@ def _number(body: dict, name: str, default: float, low: float, high: float) -> f
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
         raise InputError(name, f"expected a number from {low:g} to {high:g}, got {str(value)[:20]!r}")
     return float(value)
-
-
-def _json(content: Any) -> Response:
-    return Response(orjson.dumps(content, option=orjson.OPT_SERIALIZE_NUMPY), media_type="application/json")
