@@ -15,7 +15,6 @@ from starlette.concurrency import run_in_threadpool
 
 from ..contract import SignalTask, parse_request
 from ..errors import InputError, ModelNotConfigured
-from ..signal import Recording
 from . import beats, display, examples, ranges, report
 
 STATIC = Path(__file__).with_name("static")
@@ -53,10 +52,11 @@ def build_router(run_handler: Callable[[Any], Awaitable[Any]], engine) -> APIRou
         handler's result, its measurements against the normal ranges, and ``display``: the decoded
         recording, resampled for drawing (the page cannot decode DICOM or XML itself)."""
         data = _with_page_parameters(body)
-        recording = await run_in_threadpool(_one_recording, data, settings)
+        task = await run_in_threadpool(_one_signal_task, data, settings)
         result = await _analysis(run_handler, data)
-        drawing = await run_in_threadpool(display.for_drawing, recording)
-        return _json({"result": result, "display": drawing, "measurement_table": ranges.measurement_table(result)})
+        drawing = await run_in_threadpool(display.for_drawing, task.recording)
+        return _json({"result": result, "display": drawing,
+                      "measurement_table": ranges.measurement_table(result, task.patient)})
 
     @router.post("/report", tags=["report"])
     async def report_page(body: dict[str, Any] = Body(...), format: str = "pdf") -> Response:
@@ -65,9 +65,9 @@ def build_router(run_handler: Callable[[Any], Awaitable[Any]], engine) -> APIRou
         if format not in report.REPORT_FORMATS:
             raise InputError("format", f"expected one of {', '.join(report.REPORT_FORMATS)}, got {format[:20]!r}")
         data = _with_page_parameters(body)
-        recording = await run_in_threadpool(_one_recording, data, settings)
+        task = await run_in_threadpool(_one_signal_task, data, settings)
         result = await _analysis(run_handler, data)
-        content = await run_in_threadpool(report.build_report, result, recording, format)
+        content = await run_in_threadpool(report.build_report, result, task.recording, format, task.patient)
         return Response(content, media_type=report.REPORT_FORMATS[format],
                         headers={"Content-Disposition": f'attachment; filename="ecg-report.{format}"'})
 
@@ -80,7 +80,7 @@ def build_router(run_handler: Callable[[Any], Awaitable[Any]], engine) -> APIRou
         if "wfdb_files" in body:
             recording, annotations = beats.read_wfdb_files(body["wfdb_files"], settings.limits)
         else:
-            recording = _one_recording({"inputs": body.get("inputs")}, settings)
+            recording = _one_signal_task({"inputs": body.get("inputs")}, settings).recording
         model_id = body.get("model_id") or None
         view = beats.beat_view(engine.slots["tabular"].get(), recording, model_id=model_id,
                                train_minutes=_number(body, "train_minutes", 10.0, 0.1, 60.0),
@@ -99,18 +99,19 @@ def _with_page_parameters(body: dict) -> dict:
     return {**body, "parameters": {"return_median_beat": True, **parameters}}
 
 
-def _one_recording(data: dict, settings) -> Recording:
+def _one_signal_task(data: dict, settings) -> SignalTask:
+    """The request's one recording, with the patient's age and sex (they set the table's QTc limits)."""
     if not isinstance(data.get("inputs"), dict):
         raise InputError("inputs", "expected one recording: {\"signal\": [[...]], \"fs\": ...} or {\"file\": ...}")
     tasks = parse_request(data, settings).tasks
     if not isinstance(tasks[0], SignalTask):
         raise InputError("inputs", "the page analyses one recording: send one signal (inputs.signal) or file")
-    return tasks[0].recording
+    return tasks[0]
 
 
 async def _analysis(run_handler, data: dict) -> dict:
     """The handler's analysis; without ECG-FM weights the measurements alone, saying so."""
-    inputs = {**data["inputs"], "task": "analyze"}  # one signal item: _one_recording checked it
+    inputs = {**data["inputs"], "task": "analyze"}  # one signal item: _one_signal_task checked it
     try:
         return (await run_handler({**data, "inputs": inputs}))[0]
     except ModelNotConfigured as error:
