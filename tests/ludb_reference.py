@@ -11,7 +11,9 @@ median over its annotated beats (a median beat's boundaries are those of its typ
 mean (as heart rate is). A beat counts only when at least half of the leads annotate its QRS (the first
 and last beats are often left out).
 
-Amplitudes: the headers' gains normalise each lead, so signals are read as digital values × 0.001 mV.
+Amplitudes: the headers' gains normalise each lead, so signals are read as digital values × 0.001 mV (in
+those units the limb leads obey Einthoven's law exactly and the waves are of adult size; in the gains'
+units they do not: tests/test_st_elevation_ludb.py).
 """
 
 from __future__ import annotations

@@ -5,14 +5,14 @@ through `bench/eval_st_elevation.py` (its docstring defines the groups), DEV (�
 LUDB's amplitudes are real millivolts read as digital values × 0.001 (first test), so ST levels can be
 checked on it. What the records give (figures print with ``pytest -s``):
 
-- STEMI (3 records: DEV 24, 64; TEST 86): no ST elevation finding. 24 has complete LBBB, where the criteria
-  do not apply (it gets the "not assessed" entry); 64 and 86 do not meet the J-point cut-points at the
+- STEMI (3 records: DEV 24, 64; TEST 86): no ST elevation finding. 24 has complete LBBB (QRS measured
+  162 ms), where the criteria do not apply; 64 and 86 do not meet the J-point cut-points at the
   cardiologists' own J points either (64: at most 0.08 mV; 86, a man of 50: V2 0.16 mV against 0.2), so
   these misses are the criterion's against LUDB's labels, not a mismeasured J point.
 - No false alarm on the 26 records without a diagnosis that raises the ST (DEV 9, TEST 17).
-- Outside both groups, two records get an ST elevation finding their experts' J points do not give:
-  TEST 10 (complete RBBB whose QRS is measured 92 ms, so the J point falls on the R' in V1-V2) and DEV 28
-  (old anterior infarction, V3 0.21 / V4 0.12 mV where the experts' J gives 0.21 / 0.10).
+- Outside both groups, one record gets an ST elevation finding its experts' J points do not give: DEV 28
+  (old anterior infarction, V3 0.21 / V4 0.12 mV where the experts' J gives 0.21 / 0.10). The paced and
+  bundle-branch-block records whose ST is raised get "ST elevation not assessed".
 """
 
 from __future__ import annotations
@@ -32,10 +32,10 @@ import eval_st_elevation  # noqa: E402
 import ludb_reference  # noqa: E402
 
 # ours − the experts' per-lead J-point ST level (mV): |mean|, SD, share of leads > 0.05 mV apart; what each
-# split gives (DEV ±0.040, 6 %; TEST ±0.053, 9 %), rounded up a little
-ST_AGREEMENT_BOUNDS = {"dev": (0.01, 0.05, 0.09), "test": (0.01, 0.065, 0.12)}
+# split gives (DEV ±0.039, 6 %; TEST ±0.044, 7 %), rounded up a little
+ST_AGREEMENT_BOUNDS = {"dev": (0.01, 0.05, 0.09), "test": (0.01, 0.055, 0.10)}
 # records where our finding differs from the criterion at the experts' J points (see the docstring)
-J_POINT_DISAGREEMENTS = {10, 28}
+J_POINT_DISAGREEMENTS = {28}
 
 
 @pytest.fixture(scope="module")
@@ -81,11 +81,11 @@ def test_st_elevation_on_stemi_and_on_records_without_an_st_cause(rows, split, s
     assert summary["stemi_elevation_found"] == summary["stemi_elevation_at_expert_j"] == 0
 
 
-def test_the_stemi_record_with_left_bundle_branch_block_is_not_assessed(rows):
+def test_the_stemi_record_with_left_bundle_branch_block_is_wide_and_not_called_st_elevation(rows):
     record_24 = next(row for row in rows if row["number"] == 24)
     assert record_24["category"] == "stemi" and "left bundle branch block" in \
         record_24["diagnoses"]["Conduction abnormalities"].lower()
-    assert [finding["finding"] for finding in record_24["findings"]] == ["ST elevation not assessed"]
+    assert record_24["measurements"]["qrs_duration"] >= 120 and record_24["elevation"] == []
 
 
 def test_our_findings_match_the_criterion_at_the_experts_j_points(rows):
