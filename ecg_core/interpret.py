@@ -1,14 +1,16 @@
 """Clinical summary of one recording: rhythm, abnormalities and axis from measurements and ECG-FM labels.
 
 The thresholds are the usual adult 12-lead criteria (AHA/ACCF/HRS 2009 recommendations): rate 60-100
-bpm, PR 120-200 ms, QRS < 110 ms (>= 120 ms wide), QTc (Bazett) above 470 ms (men) / 480 ms (women)
-prolonged, QRS axis -30 to +90 degrees. Without ECG-FM the rhythm and abnormalities rest on the
-measurements alone, and the text says so. This is decision support, not a diagnosis.
+bpm, PR 120-200 ms, QRS < 110 ms (>= 120 ms wide), QRS axis -30 to +90 degrees; QTc (Bazett) by the
+patient's sex as `qtc_limits` states (prolonged from 450 ms in men, 460 ms in women). Without ECG-FM the
+rhythm and abnormalities rest on the measurements alone, and the text says so. This is decision support,
+not a diagnosis.
 """
 
 from __future__ import annotations
 
 from .patient import Patient
+from .qtc_limits import qtc_finding
 from .urgent import st_elevation_findings
 
 _RHYTHM_LABELS = (  # ECG-FM (MIMIC-IV-ECG) rhythm labels, most specific first
@@ -28,12 +30,13 @@ def clinical_analysis(measurements: dict, quality: dict, ecgfm: dict | None, pat
     """Seed-compatible summary: rhythm, heart_rate, qrs_duration, qt_interval, pr_interval (ms / bpm),
     axis_deviation, abnormalities, confidence (0..1, a heuristic, not a calibrated probability),
     physiological_parameters (every measurement), plus ``basis`` and ``notes`` saying what it rests on,
-    and ``urgent_findings`` (ST elevation by `urgent.st_elevation_findings`; ``patient`` sets its cut-points).
+    and ``urgent_findings`` (ST elevation by `urgent.st_elevation_findings`). ``patient`` sets the cut-points
+    that depend on age and sex (ST elevation, QTc).
     """
     found = set(ecgfm.get("findings", ())) if ecgfm else set()
     probabilities = {label["name"]: label.get("probability") for label in (ecgfm or {}).get("labels", ())}
     rhythm = _rhythm(measurements, found if ecgfm else None)
-    abnormalities = _abnormalities(measurements, found, ecgfm is not None, probabilities)
+    abnormalities = _abnormalities(measurements, found, ecgfm is not None, probabilities, patient)
     notes = [] if ecgfm else ["ECG-FM was not run: rhythm and abnormalities come from the measurements alone"]
     if quality.get("grade") in ("Poor", "Unusable"):
         notes.append(f"signal quality is {quality['grade'].lower()}: interpret with caution")
@@ -97,7 +100,7 @@ def _rhythm(measurements: dict, found: set[str] | None) -> str:
     return f"{pattern} rhythm {waves} at {rate:.0f} bpm ({source})"
 
 
-def _abnormalities(m: dict, found: set[str], with_ecgfm: bool, probabilities: dict) -> list[str]:
+def _abnormalities(m: dict, found: set[str], with_ecgfm: bool, probabilities: dict, patient: Patient) -> list[str]:
     def support(label: str) -> str:
         if not with_ecgfm:
             return ""
@@ -105,7 +108,6 @@ def _abnormalities(m: dict, found: set[str], with_ecgfm: bool, probabilities: di
 
     items: list[str] = []
     rate, pr, qrs = m.get("heart_rate"), m.get("pr_interval"), m.get("qrs_duration")
-    qtc = m.get("qtc_bazett")
     if rate is not None and rate > 100:
         items.append(f"Tachycardia ({rate:.0f} bpm > 100)")
     elif rate is not None and rate < 60:
@@ -123,12 +125,9 @@ def _abnormalities(m: dict, found: set[str], with_ecgfm: bool, probabilities: di
         items.append(f"Wide QRS ({qrs:.0f} ms >= 120): bundle branch block or ventricular conduction delay{named}")
     elif qrs is not None and qrs >= 110:
         items.append(f"Borderline QRS duration ({qrs:.0f} ms, 110-119): incomplete conduction delay")
-    if qtc is not None and qtc > 500:
-        items.append(f"Markedly prolonged QTc (Bazett {qtc:.0f} ms > 500)")
-    elif qtc is not None and qtc > 470:
-        items.append(f"Prolonged QTc (Bazett {qtc:.0f} ms; limits 470 ms men, 480 ms women)")
-    elif qtc is not None and qtc < 340:
-        items.append(f"Short QTc (Bazett {qtc:.0f} ms < 340)")
+    qtc = qtc_finding(m.get("qtc_bazett"), patient.sex)
+    if qtc is not None:
+        items.append(qtc)
     deviation = axis_deviation(m.get("qrs_axis"))
     if deviation not in ("Normal", "Indeterminate"):
         items.append(f"{deviation} (QRS axis {m['qrs_axis']:.0f}°)")

@@ -11,7 +11,9 @@ median over its annotated beats (a median beat's boundaries are those of its typ
 mean (as heart rate is). A beat counts only when at least half of the leads annotate its QRS (the first
 and last beats are often left out).
 
-Amplitudes: the headers' gains normalise each lead, so signals are read as digital values × 0.001 mV.
+Amplitudes: the headers' gains normalise each lead, so signals are read as digital values × 0.001 mV (in
+those units the limb leads obey Einthoven's law exactly and the waves are of adult size; in the gains'
+units they do not: tests/test_st_elevation_ludb.py).
 """
 
 from __future__ import annotations
@@ -137,3 +139,38 @@ def is_sinus(record: LudbRecord) -> bool:
     av_block = "av block" in record.conduction.lower().replace("-", " ")
     return ("sinus" in record.rhythm.lower() and not record.paced and not av_block
             and not is_af_or_flutter(record.rhythm))
+
+
+def diagnoses(folder: Path, number: int) -> dict[str, str]:
+    """The record's row of ``ludb.csv`` (column → its lines joined by "; "), e.g. "Ischemia": "Stemi: septal; ..."."""
+    row = _diagnoses(folder).get(number, {})
+    return {column: "; ".join(line.strip() for line in value.splitlines() if line.strip())
+            for column, value in row.items()}
+
+
+_ST_AVERAGE_SAMPLES = 3  # the level at a point: mean of this many samples around it (one sample is noisy)
+_PR_BASELINE_S = 0.02  # without an annotated P wave, the baseline is the level this long before QRS onset
+
+
+def st_at_expert_j(folder: Path, number: int) -> dict[str, float | None]:
+    """{lead: ST level at J (mV)} from the cardiologists' own boundaries in that lead: per beat, the signal at
+    the lead's QRS offset minus its PR-segment level (P offset to QRS onset; the 20 ms before QRS onset
+    without a P wave), median over the lead's annotated beats. A reference for `per_lead`'s ``st_j_mv``,
+    which uses the global (all-lead) QRS offset and PR baseline instead."""
+    import wfdb
+
+    path = str(folder / str(number))
+    signal = wfdb.rdrecord(path, physical=False).d_signal.T.astype(np.float64) * 0.001
+    fs = wfdb.rdheader(path).fs
+    half = _ST_AVERAGE_SAMPLES // 2
+    levels: dict[str, float | None] = {}
+    for row, (lead, extension) in enumerate(zip(LEADS, _EXTENSIONS)):
+        waves = _waves(wfdb.rdann(path, extension))
+        per_beat = []
+        for onset, _, offset in waves["N"]:
+            before = [p_offset for _, _, p_offset in waves["p"] if p_offset <= onset and onset - p_offset < 0.2 * fs]
+            start = before[-1] if before else max(onset - int(_PR_BASELINE_S * fs), 0)
+            if offset + half < signal.shape[1]:
+                per_beat.append(signal[row, offset - half:offset + half + 1].mean() - signal[row, start:onset + 1].mean())
+        levels[lead] = round(float(np.median(per_beat)), 3) if per_beat else None
+    return levels

@@ -9,6 +9,7 @@ import pytest
 
 from ecg_core.commentary import Commentator, CommentaryOptions, english_summary, parse_options
 from ecg_core.errors import InputError
+from ecg_core.qtc_limits import qtc_finding
 from utils import DeepSeekClient
 
 API_KEY = "sk-unit-0123456789abcdef"
@@ -56,7 +57,7 @@ def test_enable_turkish_commentary_must_be_a_boolean(settings, value):
 # --- English summaries ------------------------------------------------------------------------------------
 
 def test_summary_names_the_measurements_and_forwards_the_abnormalities():
-    abnormal = ("Bradycardia (48 bpm < 60)", "Prolonged QTc (Bazett 492 ms; limits 470 ms men, 480 ms women)")
+    abnormal = ("Bradycardia (48 bpm < 60)", qtc_finding(492.0, "M"))
     summary = english_summary(analyze_result(abnormal, heart_rate=48.0, qtc_bazett=np.float32(492.4),
                                              qrs_axis=None))
     lines = summary.splitlines()

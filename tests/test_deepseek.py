@@ -20,6 +20,7 @@ import pytest
 
 from ecg_core import commentary
 from ecg_core.commentary import Commentator, parse_options
+from ecg_core.qtc_limits import qtc_finding
 from utils import DeepSeekClient, DeepSeekError, timed
 
 pytestmark = pytest.mark.timeout(30)
@@ -51,7 +52,7 @@ def signal_result(qtc_ms: float = 487.0) -> dict:
             "rhythm": "Sinus bradycardia", "heart_rate": 52.0, "qrs_duration": 96.0, "qt_interval": 522.0,
             "pr_interval": 168.0, "axis_deviation": "Normal",
             "abnormalities": ["Bradycardia (52 bpm < 60)",
-                              f"Prolonged QTc (Bazett {qtc_ms:.0f} ms; limits 470 ms men, 480 ms women)"],
+                              qtc_finding(qtc_ms, "M")],
             "confidence": 0.82,
             "physiological_parameters": {"heart_rate": 52.0, "pr_interval": 168.0, "qrs_duration": 96.0,
                                          "qt_interval": 522.0, "qtc_bazett": qtc_ms, "qrs_axis": 41.0},

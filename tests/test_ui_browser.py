@@ -216,9 +216,11 @@ def test_dicom_upload_shows_the_cart_measurements_beside_ours(page, server):
     api = _api(server, "/ui/api/analyze", {"inputs": {"file": data}}).json()
     analysis = api["result"]["clinical_analysis"]
     assert _summary_value(page, "heart_rate") == f"{analysis['heart_rate']:g} bpm"
-    cart = {row.get_attribute("data-key"): row.find_elements(By.TAG_NAME, "td")[2].text
-            for row in page.find_elements(By.CSS_SELECTOR, "#measurements tbody tr")}
-    assert cart["qrs_duration"] == f"{api['result']['cart_measurements']['qrs_duration']:g} ms"
+    cells = {row.get_attribute("data-key"): [td.text for td in row.find_elements(By.TAG_NAME, "td")]
+             for row in page.find_elements(By.CSS_SELECTOR, "#measurements tbody tr")}
+    assert cells["qrs_duration"][2] == f"{api['result']['cart_measurements']['qrs_duration']:g} ms"
+    # the normal range the server chose with the file's sex (F): the women's QTc limit
+    assert cells["qtc_bazett"][3] == "> 340, < 460 (women)"
 
 
 def test_csv_upload_with_its_sampling_rate(page, server, real_12_lead, tmp_path):

@@ -54,7 +54,9 @@ def test_analysis_carries_the_recording_to_draw_and_the_flags(server):
     measured = answer["result"]["clinical_analysis"]["physiological_parameters"]
     assert rows["qrs_duration"]["value"] == measured["qrs_duration"] and rows["qrs_duration"]["cart"] == 75
     assert rows["qtc_bazett"]["cart"] == 370  # the DICOM's QTc states no formula
-    for row in rows.values():
+    # the DICOM says the patient is a woman: her QTc limit (tests/test_qtc_limits.py has the rule's cases)
+    assert rows["qtc_bazett"]["high"] == 460 and rows["qtc_bazett"]["range"].endswith("(women)")
+    for row in (row for key, row in rows.items() if not key.startswith("qtc")):
         value = row["value"]
         expected = (None if value is None else "low" if row["low"] is not None and value < row["low"]
                     else "high" if row["high"] is not None and value > row["high"] else None)
@@ -117,6 +119,22 @@ def test_report_puts_urgent_findings_first(server):
     findings = text[text.index("Findings"):]
     assert urgent and findings.split("\n")[1].startswith("URGENT: ST elevation in contiguous inferior leads")
     assert "(leads II, III, aVF)" in " ".join(text.split())
+
+
+def test_the_page_and_the_report_take_the_qtc_limit_from_the_patients_sex(server):
+    signal, names = synthetic_12lead(60, 160, 90, 450, seed=3)  # QTc (Bazett) about 455 ms
+    inputs = {"signal": signal.round(4).tolist(), "fs": 500, "lead_names": list(names)}
+    flags = {}
+    for sex in ("M", "F", None):
+        body = {"inputs": inputs if sex is None else {**inputs, "sex": sex}}
+        row = next(row for row in _post(server, "/ui/api/analyze", body).json()["measurement_table"]
+                   if row["key"] == "qtc_bazett")
+        assert 450 <= row["value"] < 460, "the synthetic QTc moved: choose a QT that lands in 450-459 again"
+        flags[sex] = row["flag"]
+    assert flags == {"M": "high", "F": None, None: "borderline"}
+    text = PdfReader(io.BytesIO(_post(server, "/report", {"inputs": {**inputs, "sex": "M"}}).content)).pages[0]
+    qtc_line = next(line for line in text.extract_text().split("\n") if line.startswith("QTc (Bazett)"))
+    assert "< 450 (men)" in qtc_line and qtc_line.endswith("[HIGH]")
 
 
 def test_examples(server):

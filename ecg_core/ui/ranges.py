@@ -3,8 +3,11 @@
 
 from __future__ import annotations
 
+from ..patient import Patient
+from ..qtc_limits import SHORT_AT_MOST_MS, classify_qtc, normal_range_text, qtc_limits
+
 # key: (label, unit, low, high); None = no bound on that side. QT has no fixed range (it depends on the
-# rate): QTc carries the flag. The QTc bound is the men's (470 ms; women's 480 ms) when sex is unknown.
+# rate): QTc carries the flag, with the patient's sex (`qtc_limits`; the bounds here are placeholders).
 NORMAL_RANGES: dict[str, tuple[str, str, float | None, float | None]] = {
     "heart_rate": ("Heart rate", "bpm", 60, 100),
     "rr_interval": ("RR interval", "ms", 600, 1000),
@@ -12,8 +15,8 @@ NORMAL_RANGES: dict[str, tuple[str, str, float | None, float | None]] = {
     "p_duration": ("P duration", "ms", None, 120),
     "qrs_duration": ("QRS duration", "ms", None, 110),
     "qt_interval": ("QT interval", "ms", None, None),
-    "qtc_bazett": ("QTc (Bazett)", "ms", None, 470),
-    "qtc_fridericia": ("QTc (Fridericia)", "ms", None, 470),
+    "qtc_bazett": ("QTc (Bazett)", "ms", None, None),
+    "qtc_fridericia": ("QTc (Fridericia)", "ms", None, None),
     "p_axis": ("P axis", "°", 0, 75),
     "qrs_axis": ("QRS axis", "°", -30, 90),
     "t_axis": ("T axis", "°", None, None),
@@ -22,27 +25,35 @@ NORMAL_RANGES: dict[str, tuple[str, str, float | None, float | None]] = {
 _CART_FALLBACK = {"qtc_bazett": "qtc"}
 
 
-def measurement_table(result: dict) -> list[dict]:
-    """One row per measurement of an analyze/measure result: value, unit, normal range, ``flag``
-    ("low"/"high"/None), why it is missing, and the cart's own value when the file had one."""
+def measurement_table(result: dict, patient: Patient = Patient()) -> list[dict]:
+    """One row per measurement of an analyze/measure result: value, unit, normal range (``low``, ``high``
+    and its text ``range``), ``flag`` ("low"/"high", "borderline" for a QTc that is prolonged only for a
+    man when sex is not given, or None), why it is missing, and the cart's own value when the file had one.
+    ``patient`` sets the QTc limits (the result does not carry the patient's sex)."""
     measurements = result.get("measurements") or result.get("clinical_analysis", {}).get("physiological_parameters", {})
     cart = result.get("cart_measurements")
     rows = []
     for key, (label, unit, low, high) in NORMAL_RANGES.items():
         value = measurements.get(key)
-        flag = None
-        if value is not None and low is not None and value < low:
-            flag = "low"
-        elif value is not None and high is not None and value > high:
-            flag = "high"
+        if key in _QTC_KEYS:
+            low, high = SHORT_AT_MOST_MS, qtc_limits(patient.sex).prolonged_from_ms
+            flag = _QTC_FLAGS.get(classify_qtc(value, patient.sex))
+            text = normal_range_text(patient.sex)
+        else:
+            flag = ("low" if value is not None and low is not None and value < low else
+                    "high" if value is not None and high is not None and value > high else None)
+            text = _range_text(low, high)
         rows.append({"key": key, "label": label, "unit": unit, "value": value, "low": low, "high": high,
-                     "flag": flag, "reason": (measurements.get("unmeasured") or {}).get(key),
+                     "range": text, "flag": flag, "reason": (measurements.get("unmeasured") or {}).get(key),
                      "cart": None if cart is None else cart.get(key, cart.get(_CART_FALLBACK.get(key, "")))})
     return rows
 
 
-def range_text(row: dict) -> str:
-    low, high = row["low"], row["high"]
+_QTC_KEYS = ("qtc_bazett", "qtc_fridericia")
+_QTC_FLAGS = {"markedly prolonged": "high", "prolonged": "high", "borderline": "borderline", "short": "low"}
+
+
+def _range_text(low: float | None, high: float | None) -> str:
     if low is None and high is None:
         return ""
     if low is None:

@@ -11,9 +11,10 @@ import textwrap
 
 import numpy as np
 
+from ..patient import Patient
 from ..render import render_ecg
 from ..signal import Recording
-from .ranges import measurement_table, range_text
+from .ranges import measurement_table
 
 PAGE_INCHES = (11.69, 8.27)  # A4 landscape
 
@@ -21,8 +22,9 @@ PAGE_INCHES = (11.69, 8.27)  # A4 landscape
 REPORT_FORMATS = {"pdf": "application/pdf", "png": "image/png"}
 
 
-def build_report(result: dict, recording: Recording, fmt: str = "pdf") -> bytes:
-    """The report as PDF (real text) or as a PNG image of the same page (`REPORT_FORMATS`)."""
+def build_report(result: dict, recording: Recording, fmt: str = "pdf", patient: Patient = Patient()) -> bytes:
+    """The report as PDF (real text) or as a PNG image of the same page (`REPORT_FORMATS`); ``patient``
+    sets the QTc limits of the measurement table."""
     import matplotlib
 
     matplotlib.use("Agg")  # no display on a server
@@ -38,7 +40,7 @@ def build_report(result: dict, recording: Recording, fmt: str = "pdf") -> bytes:
             figure.text(0.02, 0.935, f"DEMO — {result.get('notice', 'demo weights')}", color="#b00020",
                         fontsize=9, weight="bold")
         _column(figure, 0.62, 0.9, "Findings", _finding_lines(result)[:44])
-        _column(figure, 0.02, 0.26, "Measurements (ours | cart | normal)", _measurement_lines(result)[:16])
+        _column(figure, 0.02, 0.26, "Measurements (ours | cart | normal)", _measurement_lines(result, patient)[:16])
         _column(figure, 0.36, 0.26, "Signal quality, cart statements, commentary", _quality_lines(result)[:16])
         buffer = io.BytesIO()
         figure.savefig(buffer, format=fmt, dpi=150, metadata={"Title": "ECG report"} if fmt == "pdf" else None)
@@ -52,13 +54,13 @@ def _title(result: dict, recording: Recording) -> str:
             f"{recording.duration_s:.1f} s")
 
 
-def _measurement_lines(result: dict) -> list[str]:
+def _measurement_lines(result: dict, patient: Patient) -> list[str]:
     lines = []
-    for row in measurement_table(result):
+    for row in measurement_table(result, patient):
         value = "—" if row["value"] is None else f"{row['value']:g}"
         cart = "" if row["cart"] is None else f" | cart {row['cart']:g}"
         flag = f"  [{row['flag'].upper()}]" if row["flag"] else ""
-        lines.append(f"{row['label']}: {value} {row['unit']}{cart}  ({range_text(row) or 'no fixed range'}){flag}")
+        lines.append(f"{row['label']}: {value} {row['unit']}{cart}  ({row['range'] or 'no fixed range'}){flag}")
     analysis = result.get("clinical_analysis", {})
     if analysis:
         lines += ["", f"Rhythm: {analysis.get('rhythm')}", f"Axis: {analysis.get('axis_deviation')}"]

@@ -55,8 +55,8 @@ def build_router(run_handler: Callable[[Any], Awaitable[Any]], engine) -> APIRou
         request = await run_in_threadpool(_one_signal_request, _with_page_parameters(body), settings)
         result = await _analysis(run_handler, request)
         drawing = await run_in_threadpool(display.for_drawing, request.tasks[0].recording)
-        return ORJSONResponse({"result": result, "display": drawing,
-                               "measurement_table": ranges.measurement_table(result)})
+        table = ranges.measurement_table(result, request.tasks[0].patient)
+        return ORJSONResponse({"result": result, "display": drawing, "measurement_table": table})
 
     @router.post("/report", tags=["report"])
     async def report_page(body: dict[str, Any] = Body(...), format: str = "pdf") -> Response:
@@ -66,7 +66,8 @@ def build_router(run_handler: Callable[[Any], Awaitable[Any]], engine) -> APIRou
             raise InputError("format", f"expected one of {', '.join(report.REPORT_FORMATS)}, got {format[:20]!r}")
         request = await run_in_threadpool(_one_signal_request, _with_page_parameters(body), settings)
         result = await _analysis(run_handler, request)
-        content = await run_in_threadpool(report.build_report, result, request.tasks[0].recording, format)
+        task = request.tasks[0]
+        content = await run_in_threadpool(report.build_report, result, task.recording, format, task.patient)
         return Response(content, media_type=report.REPORT_FORMATS[format],
                         headers={"Content-Disposition": f'attachment; filename="ecg-report.{format}"'})
 
@@ -99,7 +100,8 @@ def _with_page_parameters(body: dict) -> dict:
 
 
 def _one_signal_request(data: dict, settings) -> ParsedRequest:
-    """The request parsed once (an ECG file decoded once), as one signal item to analyse."""
+    """The request parsed once (an ECG file decoded once), as one signal item to analyse; its task carries
+    the recording and the patient's age and sex (they set the table's QTc limits)."""
     inputs = data.get("inputs")
     if not isinstance(inputs, dict):
         raise InputError("inputs", "expected one recording: {\"signal\": [[...]], \"fs\": ...} or {\"file\": ...}")

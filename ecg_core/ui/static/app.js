@@ -188,8 +188,8 @@ function showAnalysis({ result, display, measurement_table: table }) {
   }));
 
   fill("measurements", table, [[(r) => r.label], [(r) => (r.value === null ? `— ${r.reason ? "(" + r.reason + ")" : ""}` : `${fmt(r.value)} ${r.unit}`), "num"],
-    [(r) => (r.cart === null || r.cart === undefined ? "" : `${fmt(r.cart)} ${r.unit}`), "num"], [(r) => rangeText(r)],
-    [(r) => (r.flag ? (r.flag === "high" ? "▲ high" : "▼ low") : ""), (r) => (r.flag ? "flag" : "")]]);
+    [(r) => (r.cart === null || r.cart === undefined ? "" : `${fmt(r.cart)} ${r.unit}`), "num"], [(r) => r.range],
+    [(r) => FLAG_TEXT[r.flag] || "", (r) => (r.flag ? "flag" : "")]]);
   for (const [i, row] of [...$("measurements").tBodies[0].rows].entries()) row.dataset.key = table[i].key;
   $("analysis-notes").textContent = [voltageText(analysis.physiological_parameters || result.measurements || {}),
     ...(analysis.notes || []), result.ecgfm_status || ""].filter(Boolean).join("; ");
@@ -228,12 +228,8 @@ function voltageText(measurements) {
   return `Voltage: Sokolow-Lyon ${fmt(v.sokolow_lyon_mv)} mV (${lvh(v.sokolow_lyon_lvh)}), Cornell ${fmt(v.cornell_mv)} mV (${cornell})`;
 }
 
-function rangeText(row) {
-  if (row.low === null && row.high === null) return "";
-  if (row.low === null) return `≤ ${row.high}`;
-  if (row.high === null) return `≥ ${row.low}`;
-  return `${row.low}–${row.high}`;
-}
+// measurement_table's flags (a QTc prolonged only for a man, sex not given, is "borderline")
+const FLAG_TEXT = { high: "▲ high", low: "▼ low", borderline: "▲ borderline" };
 
 function showDemo(result) {
   if (result.weights === "demo") {
