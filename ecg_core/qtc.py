@@ -33,6 +33,7 @@ def hodges(qt_ms: float, rr_s: float) -> float:
 
 
 FORMULAS = {"bazett": bazett, "fridericia": fridericia, "framingham": framingham, "hodges": hodges}
+MEASURED_QTC_KEYS = {"bazett": "qtc_bazett", "fridericia": "qtc_fridericia"}  # those `measure` reports
 
 
 @dataclass(frozen=True)

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from ..qtc import FORMULA_MATCH_MS, FORMULAS, infer_formula
+from ..qtc import FORMULA_MATCH_MS, FORMULAS, MEASURED_QTC_KEYS, infer_formula
 from .model import EcgFile
 
 _AXES = ("p_axis", "qrs_axis", "t_axis")
-_OUR_QTC_KEYS = {"bazett": "qtc_bazett", "fridericia": "qtc_fridericia"}  # the formulas `measure` reports
 
 
 def file_fields(source: EcgFile, measurements: dict | None) -> dict:
@@ -60,8 +59,8 @@ def _unstated_qtc(ours: dict, cart: dict) -> dict:
         entry.update(formula=None, compared_with=f"our qtc_bazett: the file does not state its QTc formula and "
                                                  f"none reproduces its {cart['qtc']:g}: {basis}")
         return entry
-    if fit.formula in _OUR_QTC_KEYS:
-        ours_by, our_value = f"our {_OUR_QTC_KEYS[fit.formula]}", ours.get(_OUR_QTC_KEYS[fit.formula])
+    if fit.formula in MEASURED_QTC_KEYS:
+        ours_by, our_value = f"our {MEASURED_QTC_KEYS[fit.formula]}", ours.get(MEASURED_QTC_KEYS[fit.formula])
     else:
         ours_by, our_value = f"our QT corrected by {fit.formula.capitalize()} at our RR", None
         if _is_number(ours.get("qt_interval")) and _is_number(ours.get("rr_interval")):
