@@ -219,6 +219,10 @@ def test_dicom_upload_shows_the_cart_measurements_beside_ours(page, server):
     cart = {row.get_attribute("data-key"): row.find_elements(By.TAG_NAME, "td")[2].text
             for row in page.find_elements(By.CSS_SELECTOR, "#measurements tbody tr")}
     assert cart["qrs_duration"] == f"{api['result']['cart_measurements']['qrs_duration']:g} ms"
+    # its QTc states no formula: shown in the row of the formula its QT and RR reproduce it with, not as Bazett's
+    row_key = {"bazett": "qtc_bazett", "fridericia": "qtc_fridericia"}.get(
+        api["result"]["measurement_vs_cart"]["qtc"]["formula"], "qtc")
+    assert cart[row_key] == "370 ms" and (row_key == "qtc_bazett" or cart["qtc_bazett"] == "")
 
 
 def test_csv_upload_with_its_sampling_rate(page, server, real_12_lead, tmp_path):
