@@ -4,8 +4,10 @@ Run: python bench/eval_measure.py [--records 0,4,8] [--per-record]. Prints, per 
 difference ± SD (measured − reference, ms) and the coverage (share of records where both exist), for the
 DEV split (record number ≡ 0 mod 4: thresholds may be chosen on it), the held-out TEST split (≡ 2 mod 4)
 and all records; then the rhythm figures (PR reported on sinus records, PR None on AF/flutter, heart rate
-within 3 bpm) and the pydicom cart comparison. The global reference is built as `tests/ludb_reference.py`
-says (earliest onset / latest offset over leads per beat, median over beats).
+within 3 bpm) and the checks against the carts' own measurements (every cart file of the fixtures and
+pydicom's 12-lead, paired as results pair them; a formula-less QTc shows the formula inferred for it). The
+global reference is built as `tests/ludb_reference.py` says (earliest onset / latest offset over leads per
+beat, median over beats).
 """
 
 from __future__ import annotations

@@ -44,34 +44,33 @@ def _entry(our_value, cart_value, is_axis: bool = False) -> dict:
 
 
 def _unstated_qtc(ours: dict, cart: dict) -> dict:
-    qt_ms, (rr_ms, rr_source) = cart.get("qt_interval"), _cart_rr(cart, ours)
-    if not (_is_number(qt_ms) and _is_number(rr_ms) and qt_ms > 0 and rr_ms > 0):
+    qtc_ms, qt_ms, (rr_ms, rr_source) = cart["qtc"], cart.get("qt_interval"), _cart_rr(cart, ours)
+    if not all(_is_number(value) and value > 0 for value in (qtc_ms, qt_ms, rr_ms)):
         missing = "QT" if not _is_number(qt_ms) else "RR or heart rate"
-        entry = _entry(ours.get("qtc_bazett"), cart["qtc"])
-        entry.update(formula=None, compared_with=f"our qtc_bazett: the file does not state its QTc formula, nor "
-                                                 f"the {missing} to infer it from, so the formula is unknown")
-        return entry
-    fit = infer_formula(qt_ms, rr_ms, cart["qtc"])
+        return _compared(ours.get("qtc_bazett"), qtc_ms, None, f"our qtc_bazett: the file does not state its QTc "
+                                                               f"formula, nor the {missing} to infer it from")
+    fit = infer_formula(qt_ms, rr_ms, qtc_ms)
     by_each = ", ".join(f"{name.capitalize()} {value:.0f}" for name, value in fit.predicted_ms.items())
     basis = f"the cart's QT {qt_ms:g} ms at RR {rr_ms:.0f} ms ({rr_source}) gives {by_each}"
     if fit.formula is None:
-        entry = _entry(ours.get("qtc_bazett"), cart["qtc"])
-        entry.update(formula=None, compared_with=f"our qtc_bazett: the file does not state its QTc formula and "
-                                                 f"none reproduces its {cart['qtc']:g}: {basis}")
-        return entry
+        return _compared(ours.get("qtc_bazett"), qtc_ms, None, f"our qtc_bazett: the file does not state its QTc "
+                                                               f"formula and none reproduces its {qtc_ms:g}: {basis}")
+    name = fit.formula.capitalize()
     if fit.formula in MEASURED_QTC_KEYS:
         ours_by, our_value = f"our {MEASURED_QTC_KEYS[fit.formula]}", ours.get(MEASURED_QTC_KEYS[fit.formula])
     else:
-        ours_by, our_value = f"our QT corrected by {fit.formula.capitalize()} at our RR", None
+        ours_by, our_value = f"our QT corrected by {name} at our RR", None
         if _is_number(ours.get("qt_interval")) and _is_number(ours.get("rr_interval")):
             our_value = round(FORMULAS[fit.formula](ours["qt_interval"], ours["rr_interval"] / 1000.0), 1)
-    also = [name.capitalize() for name, value in fit.predicted_ms.items()
-            if name != fit.formula and abs(value - cart["qtc"]) <= FORMULA_MATCH_MS]
-    entry = _entry(our_value, cart["qtc"])
-    entry.update(formula=fit.formula, compared_with=(
-        f"{ours_by}: the file does not state its QTc formula; {basis}: {fit.formula.capitalize()} comes closest "
-        f"to its {cart['qtc']:g}" + (f" ({', '.join(also)} within {FORMULA_MATCH_MS:g} ms too)" if also else "")))
-    return entry
+    also = [other.capitalize() for other, value in fit.predicted_ms.items()
+            if other != fit.formula and abs(value - qtc_ms) <= FORMULA_MATCH_MS]
+    return _compared(our_value, qtc_ms, fit.formula,
+                     f"{ours_by}: the file does not state its QTc formula; {basis}: {name} comes closest to its "
+                     f"{qtc_ms:g}" + (f" ({', '.join(also)} within {FORMULA_MATCH_MS:g} ms too)" if also else ""))
+
+
+def _compared(our_value, cart_qtc, formula: str | None, compared_with: str) -> dict:
+    return {**_entry(our_value, cart_qtc), "formula": formula, "compared_with": compared_with}
 
 
 def _cart_rr(cart: dict, ours: dict) -> tuple[float | None, str]:
