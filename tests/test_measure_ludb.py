@@ -21,6 +21,7 @@ pytest.importorskip("wfdb")
 sys.path.insert(0, str(ROOT / "bench"))  # the evaluation the README's table comes from
 import eval_measure  # noqa: E402
 import ludb_reference  # noqa: E402
+from ecg_core.measure import measure  # noqa: E402
 from ecg_core.measure.core import WAVE_KEYS  # noqa: E402
 
 if not (FIXTURES / "ludb").exists():
@@ -49,12 +50,12 @@ def test_rhythm_coverage_goals(ludb_rows, split):
 
 
 # (measurement, |mean| bound, SD bound) per split: IEC 60601-2-25 asks PR ±10/10, QRS ±10/10, QT ±25/30 ms.
-# Met: PR on DEV, QT on TEST. Not met: QRS (a -16 ms bias: the carts, which the QRS rule agrees with
-# within 8 ms, measure shorter than these experts do), PR SD on TEST (one record 120 ms off), QT SD on DEV
-# (record 180 160 ms long; AF/flutter records 44, 52, 96 ~70 ms short).
+# Met: PR on DEV, QT on both. Not met: QRS (a -17 ms bias: the carts, which the QRS rule agrees with
+# within 11 ms, mark the QRS onset ~12 ms later than these experts do) and its SD (paced records), PR SD
+# on TEST (record 130, 120 ms off).
 BOUNDS = {
-    "dev": (("pr_interval", 10, 10), ("qrs_duration", 20, 17), ("qt_interval", 25, 33)),
-    "test": (("pr_interval", 10, 23), ("qrs_duration", 20, 16), ("qt_interval", 25, 18)),
+    "dev": (("pr_interval", 10, 10), ("qrs_duration", 20, 15), ("qt_interval", 25, 23)),
+    "test": (("pr_interval", 10, 23), ("qrs_duration", 20, 12), ("qt_interval", 25, 18)),
 }
 
 
@@ -79,6 +80,25 @@ def test_per_record_tolerances(ludb_rows, split):
                            if row["measured"][key] is not None and row["record"].reference[key] is not None])
         print(f"\nLUDB {split} {key}: {np.mean(errors <= tolerance):.0%} of {errors.size} within {tolerance} ms")
         assert errors.size >= 35 and np.mean(errors <= tolerance) >= share, key
+
+
+def test_complete_bundle_branch_block_is_wide(ludb_rows):
+    """QRS ≥ 120 ms is the criterion of complete bundle branch block: every such LUDB record meets it,
+    including record 10, whose terminal R' in V1 is slower than the other leads' QRS (the spatial
+    velocity alone ended its QRS at 92 ms)."""
+    blocks = [row for row in ludb_rows if not row["record"].paced and any(
+        line.strip().lower().startswith("complete") for line in row["record"].conduction.splitlines())]
+    assert len(blocks) == 5
+    for row in blocks:
+        assert row["measured"]["qrs_duration"] >= 120, row["number"]
+
+
+def test_t_end_before_a_raised_tp_segment(ludb_rows):
+    """Record 180: flat T waves and a TP segment 0.2 mV (spatial) off the PR level, so the distance from
+    the PR level never comes back down after the T wave; its end is where that curve rises again, not just
+    before the next P wave (it was measured 160 ms long)."""
+    row = next(row for row in ludb_rows if row["number"] == 180)
+    assert abs(row["measured"]["qt_interval"] - row["record"].reference["qt_interval"]) <= 60
 
 
 def test_no_record_loses_every_wave_measurement(ludb_rows):
@@ -122,14 +142,25 @@ CART_CHECKED = {
 
 def test_cart_checks():
     """Every cart measurement with a tolerance (HR 2 bpm, PR 20, QRS 15, QT 25, QTc 30 ms, axes 20°).
-    Goal: at most 3 of about 80 out; here 1 of 63 (a simulator's QRS)."""
+    Goal: at most 3 of about 80 out; here none of 63."""
     checks = eval_measure.cart_checks(eval_measure.cart_recordings())
     out = [check for check in checks if not check["ok"]]
     for check in out:
         print(f"\nout of tolerance: {check}")
     assert sorted((check["file"], check["key"]) for check in checks) == sorted(
         (name, key) for name, keys in CART_CHECKED.items() for key in keys)
-    assert len(checks) == 63 and len(out) <= 1
-    qrs = [check for check in checks if check["key"] == "qrs_duration" and check["file"].startswith(
-        ("muse", "pagewriter", "example_aecg", "pydicom"))]
-    assert len(qrs) == 5 and all(abs(check["difference"]) <= 10 for check in qrs)  # the carts' own spread
+    assert len(checks) == 63 and not out
+    qrs = [check for check in checks if check["key"] == "qrs_duration"]
+    # within the carts' own spread, and the simulator whose ST segment slopes into the T wave within 15 ms
+    assert len(qrs) == 8 and sum(abs(check["difference"]) <= 10 for check in qrs) >= 7
+    assert all(abs(check["difference"]) <= 15 for check in qrs)
+
+
+def test_every_cart_file_gets_its_wave_measurements():
+    """Each cart file (and pydicom's 12-lead) is a resting ECG with regular QRS complexes: QRS, QT and the
+    QRS axis are measured on all of them (PR too, except where the cart itself states none)."""
+    for name, recording, cart, _, _ in eval_measure.cart_recordings():
+        measured = measure(recording.signal, recording.fs, recording.lead_names)
+        assert all(measured[key] is not None for key in ("qrs_duration", "qt_interval", "qrs_axis")), name
+        if "pr_interval" in cart:
+            assert measured["pr_interval"] is not None, name

@@ -45,11 +45,14 @@ WAVE_KEYS = ("pr_interval", "p_duration", "qrs_duration", "qt_interval", "qtc_ba
 
 @dataclass(frozen=True)
 class MedianBeatView:
-    """One window's median beat with its boundaries, and the lead names of its rows (live leads only)."""
+    """One window's median beat with its boundaries, the lead names of its rows (live leads only), and
+    where its dominant beats lie in the recording: sample ``beat.fiducial`` of the median beat is at
+    each of ``beat_times_s`` (s from the recording's start), so a boundary b is at t + (b − fiducial) / fs."""
 
     beat: MedianBeat
     bounds: Boundaries
     lead_names: tuple[str, ...] | None
+    beat_times_s: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
 
 @dataclass(frozen=True)
@@ -210,7 +213,7 @@ def _measure_window(filtered: np.ndarray, rate: float, names: tuple[str, ...] | 
         values["qtc_bazett"] = round(qt_ms / math.sqrt(mean_rr_s), 1)  # each window with its own RR
         values["qtc_fridericia"] = round(qt_ms / mean_rr_s ** (1 / 3), 1)
     _measure_axes(values, reasons, beat.waveform, rate, names, bounds)
-    return values, reasons, MedianBeatView(beat, bounds, names)
+    return values, reasons, MedianBeatView(beat, bounds, names, (dominant + first) / rate)
 
 
 def _measure_axes(result: dict, unmeasured: dict, waveform: np.ndarray, rate: float,

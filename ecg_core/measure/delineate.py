@@ -24,6 +24,12 @@ _QRS_MAX_PAUSE_S = 0.012  # a shorter dip of the slope below that level is a pea
 _QRS_KNEE_REACH_S = 0.03  # the knee of the slope is looked for this far beyond the edge crossing ...
 _QRS_QUIET_FRACTION = 0.02  # ... and not beyond where the slope falls below this (see README: chosen on
 # LUDB DEV and the cart files together, which disagree by ~15 ms)
+_QRS_END_SLOPE_MV_S = 8.0  # spatial velocity: the QRS has ended once it stays below this (an ST segment sloping
+# into the T wave keeps the slope at a few % of a small QRS's peak; chosen on LUDB DEV and the carts)
+_LEAD_QRS_MIN_MV = 0.4  # a lead whose QRS spans this much may extend the global QRS ...
+_LEAD_EDGE_FRACTION = 0.1  # ... while its own slope is above this fraction of its QRS peak slope ...
+_LEAD_EDGE_MV_S = 5.0  # ... and above this: a slow terminal wave (RBBB's R' in V1) that sharper leads drown
+_LEAD_REACH_S = (0.04, 0.06)  # ... by at most this much before the onset / after the offset
 _MAX_PR_S = 0.45  # P onset is looked for at most this long before QRS onset (PR up to 400 ms, and a lead-in)
 _MIN_P_MV = 0.04  # a P wave smaller than this (spatial magnitude) is not called
 _P_NOISE_FACTOR = 6.0  # ... nor one less than this many times the noise in the median beat
@@ -64,7 +70,7 @@ def delineate(beat: MedianBeat, rr_s: float, regular: bool = True) -> Boundaries
     qrs = qrs_bounds(spatial_velocity(wave, fs), fs, beat.fiducial, to_knees=True)
     if qrs is None:
         return Boundaries(problems={"qrs": "no clear QRS complex in the median beat"})
-    qrs_on, qrs_off = qrs
+    qrs_on, qrs_off = widen_to_leads(lowpass(wave, fs, _P_T_HIGH_HZ), fs, *qrs)
     baseline = wave[:, max(0, qrs_on - int(0.02 * fs)):qrs_on + 1].mean(axis=1, keepdims=True)  # PR segment
     deviation = lowpass(wave - baseline, fs, _P_T_HIGH_HZ)  # slow waves: the QRS band's noise is not needed
     magnitude = np.sqrt(np.sum(deviation ** 2, axis=0))
@@ -101,7 +107,9 @@ def qrs_bounds(velocity: np.ndarray, fs: float, fiducial: int, *, to_knees: bool
     boundaries are where the slope comes back near that level for longer than a peak's pause. That
     crossing is where most leads are busy; ``to_knees`` (the median beat, whose noise is averaged out)
     moves each boundary out to where the first lead starts / the last one ends: the knee of the slope
-    (trapezium method) within `_QRS_KNEE_REACH_S`, not past where the slope is back at the quiet level.
+    (trapezium method) within `_QRS_KNEE_REACH_S`, not past where the slope is back at the quiet level,
+    and ends the QRS where the slope stays below `_QRS_END_SLOPE_MV_S` (an ST segment sloping into the
+    T wave is not QRS however small the QRS).
     None when the slope near the fiducial does not rise above 3 times the quiet level (no clear QRS).
     """
     start = max(0, fiducial - int(_QRS_SEARCH_S[0] * fs))
@@ -125,7 +133,32 @@ def qrs_bounds(velocity: np.ndarray, fs: float, fiducial: int, *, to_knees: bool
         onset = _last_above(velocity, onset, knee_on, quiet, 1)
     if knee_off is not None:
         offset = _last_above(velocity, offset, knee_off, quiet, 1)
-    return onset, offset
+    return onset, min(offset, _last_above(velocity, core[-1], stop - 1, floor + _QRS_END_SLOPE_MV_S, gap))
+
+
+def widen_to_leads(wave: np.ndarray, fs: float, onset: int, offset: int) -> tuple[int, int]:
+    """(onset, offset) moved out to the earliest start / latest end of the QRS in any single large lead.
+
+    The spatial velocity is dominated by the leads with the sharpest QRS; a slow wave in another lead
+    (the terminal R' of right bundle branch block in V1, a slurred start) barely shows in it. A lead
+    whose QRS spans `_LEAD_QRS_MIN_MV` or more is busy while its own slope stays above both
+    `_LEAD_EDGE_FRACTION` of its QRS peak slope and `_LEAD_EDGE_MV_S` (no longer than a peak's pause below).
+    """
+    low = max(0, onset - int(_LEAD_REACH_S[0] * fs))
+    high = min(wave.shape[1] - 1, offset + int(_LEAD_REACH_S[1] * fs))
+    gap = max(2, int(_QRS_MAX_PAUSE_S * fs))
+    new_onset, new_offset = onset, offset
+    for lead in wave:
+        if np.ptp(lead[onset:offset + 1]) < _LEAD_QRS_MIN_MV:
+            continue
+        slope = np.abs(np.gradient(lead)) * fs
+        floor = np.percentile(slope, 10)
+        peak = slope[onset:offset + 1].max()
+        busy = np.flatnonzero(slope[onset:offset + 1] >= floor + _QRS_CORE_FRACTION * (peak - floor)) + onset
+        edge = floor + max(_LEAD_EDGE_FRACTION * (peak - floor), _LEAD_EDGE_MV_S)
+        new_onset = min(new_onset, _last_above(slope, busy[0], low, edge, gap))
+        new_offset = max(new_offset, _last_above(slope, busy[-1], high, edge, gap))
+    return new_onset, new_offset
 
 
 def _last_above(velocity: np.ndarray, index: int, limit: int, edge: float, gap: int) -> int:
@@ -189,7 +222,7 @@ def _t_end(magnitude: np.ndarray, fs: float, t_peak: int, stop: int) -> int | No
     if stop - t_peak <= 2:
         return None
     after = magnitude[t_peak:stop + 1]
-    rising = after - np.minimum.accumulate(after) > max(_MIN_P_MV / 2, _T_RISE_FRACTION * after[0])
+    rising = after - np.minimum.accumulate(after) > max(_MIN_P_MV / 2, _T_RISE_FRACTION * (after[0] - after.min()))
     if rising.any():
         stop = t_peak + max(2, int(np.argmax(rising)))
     falls = np.diff(magnitude[t_peak:stop])
