@@ -66,6 +66,15 @@ def test_aecg_rate_comes_from_the_devices_annotated_beats():
     assert cart["qt_interval"] == 420 and cart["qtc"] == 443  # as the fixtures' README lists them
 
 
+def test_beats_annotated_by_a_person_give_no_cart_rate():
+    """The same file with the first annotation set's author made a person (an over-reader): no cart rate."""
+    text = cart_file_bytes(AECG).decode()
+    start, end = text.index("<annotationSet>"), text.index("</annotationSet>")
+    by_a_person = text[:start] + text[start:end].replace("assignedDevice>", "assignedPerson>") + text[end:]
+    cart = _read(by_a_person.encode()).cart_measurements
+    assert "rr_interval" not in cart and "heart_rate" not in cart and cart["qt_interval"] == 420
+
+
 @pytest.mark.parametrize("year", [2007, 2008])
 def test_scp_reference_beat_boundaries_become_intervals(year):
     data = cart_file_bytes(SCP[year])

@@ -42,19 +42,25 @@ def device_rr_ms(path: Path) -> float | None:
 
 
 def _qrs_onset_s(beat) -> float | None:
-    code = beat.find("h:code", _NS)
-    if code is None or code.get("code") != "MDC_ECG_BEAT":
+    if _code(beat) != "MDC_ECG_BEAT":
         return None
     for wave in beat.findall("h:component/h:annotation", _NS):
         value = wave.find("h:value", _NS)
         if value is None or value.get("code") != "MDC_ECG_WAVC_QRSWAVE":
             continue
-        boundary = wave.find("h:support/h:supportingROI/h:component/h:boundary", _NS)
-        kind = boundary.find("h:code", _NS) if boundary is not None else None
-        low = boundary.find("h:value/h:low", _NS) if boundary is not None else None
-        if kind is not None and kind.get("code") == "TIME_ABSOLUTE" and low is not None:
+        boundaries = {_code(boundary): boundary
+                      for boundary in wave.findall("h:support/h:supportingROI/h:component/h:boundary", _NS)}
+        if any("_ECG_LEAD_" in code for code in boundaries):
+            continue  # one lead's QRS, not the beat's
+        low = boundaries["TIME_ABSOLUTE"].find("h:value/h:low", _NS) if "TIME_ABSOLUTE" in boundaries else None
+        if low is not None:
             return _seconds(low.get("value", ""))
     return None
+
+
+def _code(element) -> str:
+    code = element.find("h:code", _NS)
+    return "" if code is None else code.get("code", "")
 
 
 def _seconds(timestamp: str) -> float | None:
