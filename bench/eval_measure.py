@@ -4,8 +4,10 @@ Run: python bench/eval_measure.py [--records 0,4,8] [--per-record]. Prints, per 
 difference ± SD (measured − reference, ms) and the coverage (share of records where both exist), for the
 DEV split (record number ≡ 0 mod 4: thresholds may be chosen on it), the held-out TEST split (≡ 2 mod 4)
 and all records; then the rhythm figures (PR reported on sinus records, PR None on AF/flutter, heart rate
-within 3 bpm) and the pydicom cart comparison. The global reference is built as `tests/ludb_reference.py`
-says (earliest onset / latest offset over leads per beat, median over beats).
+within 3 bpm) and the checks against the carts' own measurements (every cart file of the fixtures and
+pydicom's 12-lead, paired as results pair them; a formula-less QTc shows the formula inferred for it). The
+global reference is built as `tests/ludb_reference.py` says (earliest onset / latest offset over leads per
+beat, median over beats).
 """
 
 from __future__ import annotations
@@ -23,14 +25,16 @@ for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 import numpy as np  # noqa: E402
 
 import ludb_reference  # noqa: E402
+from ecg_core.files.compare import measurement_vs_cart  # noqa: E402
 from ecg_core.measure import measure  # noqa: E402
 
 FIXTURES = ROOT.parent / "shared" / "fixtures"
 LUDB = FIXTURES / "ludb"
 INTERVALS = ("pr_interval", "qrs_duration", "qt_interval", "p_duration")
 # the issue's tolerances for a check against a cart's own measurement (bpm, ms, degrees)
+# ("qtc": a QTc whose formula the file does not state)
 CART_TOLERANCES = {"heart_rate": 2, "pr_interval": 20, "qrs_duration": 15, "qt_interval": 25, "qtc_bazett": 30,
-                   "qtc_fridericia": 30, "p_axis": 20, "qrs_axis": 20, "t_axis": 20}
+                   "qtc_fridericia": 30, "qtc": 30, "p_axis": 20, "qrs_axis": 20, "t_axis": 20}
 
 
 def evaluate_ludb(numbers: list[int]) -> list[dict]:
@@ -92,20 +96,21 @@ def cart_recordings() -> list[tuple[str, object, dict, float | None, str | None]
 
 
 def cart_checks(recordings) -> list[dict]:
-    """One row per cart measurement with a tolerance: ours, the cart's, the difference, within tolerance."""
+    """One row per cart measurement with a tolerance: ours, the cart's, the difference, within tolerance.
+
+    The pairing is the results' own (`measurement_vs_cart`): a QTc without its formula is checked against
+    our QT corrected by the formula the cart's QT and RR reproduce it with.
+    """
     rows = []
     for name, recording, cart, _, _ in recordings:
         measured = measure(recording.signal, recording.fs, recording.lead_names)
-        for key, tolerance in CART_TOLERANCES.items():
-            cart_key = key if key in cart else ("qtc" if key == "qtc_bazett" and "qtc_bazett" not in cart
-                                                and "qtc_fridericia" not in cart else None)
-            if cart_key is None or cart.get(cart_key) is None:
+        for key, entry in measurement_vs_cart(measured, cart).items():
+            tolerance = CART_TOLERANCES.get(key)
+            if tolerance is None or entry["cart"] is None:
                 continue
-            ours = measured[key]
-            difference = None if ours is None else ours - cart[cart_key]
-            if difference is not None and key.endswith("_axis"):
-                difference = (difference + 180) % 360 - 180
-            rows.append({"file": name, "key": key, "ours": ours, "cart": cart[cart_key], "difference": difference,
+            difference = entry["difference"]
+            rows.append({"file": name, "key": key, "ours": entry["ours"], "cart": entry["cart"],
+                         "difference": difference, "formula": entry.get("formula"),
                          "ok": difference is not None and abs(difference) <= tolerance})
     return rows
 
@@ -140,8 +145,9 @@ def main() -> None:
     print(f"\nCarts: {sum(not c['ok'] for c in checks)} of {len(checks)} checks out of tolerance")
     for check in checks:
         if not check["ok"] or args.per_record:
-            print(f"  {'ok ' if check['ok'] else 'OUT'} {check['file'][:28]:28s} {check['key']:15s} ours {check['ours']} "
-                  f"cart {check['cart']} ({check['difference']})")
+            formula = f" ({check['formula']})" if check["formula"] else ""
+            print(f"  {'ok ' if check['ok'] else 'OUT'} {check['file'][:28]:28s} {check['key'] + formula:17s} "
+                  f"ours {check['ours']} cart {check['cart']} ({check['difference']})")
 
 
 if __name__ == "__main__":

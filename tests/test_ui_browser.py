@@ -218,9 +218,14 @@ def test_dicom_upload_shows_the_cart_measurements_beside_ours(page, server):
     assert _summary_value(page, "heart_rate") == f"{analysis['heart_rate']:g} bpm"
     cells = {row.get_attribute("data-key"): [td.text for td in row.find_elements(By.TAG_NAME, "td")]
              for row in page.find_elements(By.CSS_SELECTOR, "#measurements tbody tr")}
-    assert cells["qrs_duration"][2] == f"{api['result']['cart_measurements']['qrs_duration']:g} ms"
+    cart = {key: row[2] for key, row in cells.items()}
+    assert cart["qrs_duration"] == f"{api['result']['cart_measurements']['qrs_duration']:g} ms"
     # the normal range the server chose with the file's sex (F): the women's QTc limit
     assert cells["qtc_bazett"][3] == "> 340, < 460 (women)"
+    # its QTc states no formula: shown in the row of the formula its QT and RR reproduce it with, not as Bazett's
+    row_key = {"bazett": "qtc_bazett", "fridericia": "qtc_fridericia"}.get(
+        api["result"]["measurement_vs_cart"]["qtc"]["formula"], "qtc")
+    assert cart[row_key] == "370 ms" and (row_key == "qtc_bazett" or cart["qtc_bazett"] == "")
 
 
 def test_csv_upload_with_its_sampling_rate(page, server, real_12_lead, tmp_path):

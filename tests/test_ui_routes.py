@@ -53,7 +53,12 @@ def test_analysis_carries_the_recording_to_draw_and_the_flags(server):
     rows = {row["key"]: row for row in answer["measurement_table"]}
     measured = answer["result"]["clinical_analysis"]["physiological_parameters"]
     assert rows["qrs_duration"]["value"] == measured["qrs_duration"] and rows["qrs_duration"]["cart"] == 75
-    assert rows["qtc_bazett"]["cart"] == 370  # the DICOM's QTc states no formula
+    # the DICOM's QTc states no formula: it stands beside ours by the formula its QT and RR reproduce it with
+    formula = answer["result"]["measurement_vs_cart"]["qtc"]["formula"]
+    beside = {"bazett": "qtc_bazett", "fridericia": "qtc_fridericia"}.get(formula, "qtc")
+    assert rows[beside]["cart"] == 370 and rows["heart_rate"]["cart"] == pytest.approx(60000 / 982, abs=0.05)
+    if beside == "qtc":
+        assert formula.capitalize() in rows["qtc"]["label"] and rows["qtc_bazett"]["cart"] is None
     # the DICOM says the patient is a woman: her QTc limit (tests/test_qtc_limits.py has the rule's cases)
     assert rows["qtc_bazett"]["high"] == 460 and rows["qtc_bazett"]["range"].endswith("(women)")
     for row in (row for key, row in rows.items() if not key.startswith("qtc")):

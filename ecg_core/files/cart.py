@@ -2,7 +2,9 @@
 
 Names follow `ecg_core.measure.MEASUREMENT_KEYS` so they can be set beside ours. A QTc whose formula the file
 does not state is kept as ``qtc`` rather than guessed to be Bazett's or Fridericia's (only when the file
-gives no QTc with its formula).
+gives no QTc with its formula; `compare` infers the formula). What a file states as wave boundaries or beat
+times (SCP-ECG's reference beat, an aECG's annotated beats) becomes the intervals they define, and a cart
+that states only its RR interval has the rate 60000 / RR.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import re
 
 from ..measure import MEASUREMENT_KEYS
 from .assemble import lead_name
+from .boundaries import reference_beat_intervals
 
 # Stated in the file but kept by ecgdatakit in `annotations` only: (annotation key → our key).
 _ANNOTATION_KEYS = {
@@ -26,7 +29,8 @@ _LEADING_NUMBER = re.compile(r"^\s*(-?\d+(?:\.\d+)?)")
 _SIGNATURE = re.compile(r"^\s*(confirmed|edited|reviewed|overread|read)\s+by\b", re.IGNORECASE)
 
 
-def cart_measurements(record) -> dict | None:
+def cart_measurements(record, beat_rr_ms: float | None = None) -> dict | None:
+    """``beat_rr_ms``: the mean RR of the cart's annotated beats, when the reader found them."""
     stated = {key: getattr(record.measurements, key, None) for key in MEASUREMENT_KEYS}
     found = {key: value for key, value in stated.items() if value is not None}
     for annotation, key in _ANNOTATION_KEYS.items():
@@ -35,6 +39,12 @@ def cart_measurements(record) -> dict | None:
             found[key] = number
     if "qtc_bazett" in found or "qtc_fridericia" in found:
         found.pop("qtc", None)  # the same QTc again, without its formula
+    for key, value in reference_beat_intervals(record.raw_metadata).items():
+        found.setdefault(key, value)
+    if beat_rr_ms is not None:
+        found.setdefault("rr_interval", beat_rr_ms)
+    if "heart_rate" not in found and found.get("rr_interval"):
+        found["heart_rate"] = round(60000 / found["rr_interval"], 1)
     return found or None
 
 

@@ -69,7 +69,8 @@ def summary(outcome: dict) -> list[str]:
     if comparison:
         lines.append(f"  {'measurement':<16}{'ours':>8}{'cart':>8}{'ours - cart':>13}")
         for key, entry in comparison.items():
-            lines.append(f"  {key:<16}{_cell(entry['ours']):>8}{_cell(entry['cart']):>8}"
+            name = f"{key} ({entry['formula']})" if entry.get("formula") else key  # the cart's inferred QTc formula
+            lines.append(f"  {name:<16}{_cell(entry['ours']):>8}{_cell(entry['cart']):>8}"
                          f"{_cell(entry['difference'], signed=True):>13}")
     elif result.get("cart_measurements"):
         lines.append("  cart measurements: " + ", ".join(f"{k} {v}" for k, v in result["cart_measurements"].items()))

@@ -18,6 +18,7 @@ from ecgdatakit import ChecksumWarning, CorruptedFileError, ECGDataKitError, Fil
 from ..errors import InputError
 from ..settings import Limits
 from . import cart
+from .aecg_beats import device_rr_ms
 from .assemble import build_recording, common_rate
 from .model import EcgFile
 
@@ -60,7 +61,8 @@ def read_path(path: Path, fmt: str, field: str, limits: Limits) -> EcgFile:
     recording = build_recording([(lead.label, np.asarray(lead.samples, dtype=np.float64)) for lead in leads],
                                 fs, fmt, field, limits, notes)
     age, sex = cart.age_and_sex(record)
-    return EcgFile(format=fmt, recording=recording, cart_measurements=cart.cart_measurements(record),
+    beat_rr_ms = device_rr_ms(path) if fmt == "hl7_aecg" else None  # ecgdatakit keeps no beat times
+    return EcgFile(format=fmt, recording=recording, cart_measurements=cart.cart_measurements(record, beat_rr_ms),
                    cart_lead_measurements=cart.cart_lead_measurements(record),
                    cart_statements=cart.cart_statements(record), age_years=age, sex=sex)
 
