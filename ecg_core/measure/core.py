@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .. import qtc
 from ..errors import InputError
 from .axes import LIMB_LEAD_VECTORS, frontal_axis_deg
 from .delineate import Boundaries, delineate
@@ -210,8 +211,8 @@ def _measure_window(filtered: np.ndarray, rate: float, names: tuple[str, ...] | 
     if bounds.t_end is not None:
         qt_ms = (bounds.t_end - bounds.qrs_on) * ms
         values["qt_interval"] = round(qt_ms, 1)
-        values["qtc_bazett"] = round(qt_ms / math.sqrt(mean_rr_s), 1)  # each window with its own RR
-        values["qtc_fridericia"] = round(qt_ms / mean_rr_s ** (1 / 3), 1)
+        values["qtc_bazett"] = round(qtc.bazett(qt_ms, mean_rr_s), 1)  # each window with its own RR
+        values["qtc_fridericia"] = round(qtc.fridericia(qt_ms, mean_rr_s), 1)
     _measure_axes(values, reasons, beat.waveform, rate, names, bounds)
     return values, reasons, MedianBeatView(beat, bounds, names, (dominant + first) / rate)
 
