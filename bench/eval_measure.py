@@ -138,6 +138,8 @@ def main() -> None:
             s = interval_summary(subset, key)
             print(f"  {key:13s} {s['mean']:+6.1f} ± {s['sd']:5.1f} ms  coverage {s['coverage']:.0%} "
                   f"({s['n_both']}/{s['n_reference']})")
+        s = interval_summary([row for row in subset if not row["record"].paced], "qrs_duration")
+        print(f"  qrs_duration  {s['mean']:+6.1f} ± {s['sd']:5.1f} ms  without the paced records ({s['n_both']})")
         r = rhythm_summary(subset)
         print(f"  PR on sinus {r['pr_on_sinus']:.0%}, QT on sinus {r['qt_on_sinus']:.0%} ({r['sinus']} records); "
               f"PR None on AF/flutter {r['pr_none_on_af']:.0%} ({r['af']}); HR within 3 bpm {r['hr_within_3']:.0%}")
