@@ -93,6 +93,16 @@ def test_complete_bundle_branch_block_is_wide(ludb_rows):
         assert row["measured"]["qrs_duration"] >= 120, row["number"]
 
 
+def test_first_degree_av_block_keeps_its_long_pr(ludb_rows):
+    """The four LUDB records with first-degree AV block (PR 190-266 ms by the experts): the P search reaches
+    back far enough for every one (the PR goal's records leave AV block out)."""
+    blocks = [row for row in ludb_rows if "i degree av block" in row["record"].conduction.lower()]
+    assert len(blocks) == 4
+    for row in blocks:
+        measured, reference = row["measured"]["pr_interval"], row["record"].reference["pr_interval"]
+        assert measured is not None and abs(measured - reference) <= 30, row["number"]
+
+
 def test_t_end_before_a_raised_tp_segment(ludb_rows):
     """Record 180: flat T waves and a TP segment 0.2 mV (spatial) off the PR level, so the distance from
     the PR level never comes back down after the T wave; its end is where that curve rises again, not just
