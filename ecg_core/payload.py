@@ -16,6 +16,7 @@ from typing import Any
 
 from .errors import InputError
 
+_SCALAR_TYPES = frozenset({int, float, bool, type(None)})
 _brief = reprlib.Repr()
 _brief.maxlevel, _brief.maxstring, _brief.maxother, _brief.maxlist, _brief.maxdict = 3, 40, 40, 4, 4
 
@@ -41,6 +42,8 @@ def check_payload(value: Any, max_depth: int, field: str = "body") -> None:
                 elif isinstance(child, (list, dict)):
                     stack.append((child, depth + 1, f"{path}.{str(key)[:40]}"))
         elif isinstance(node, list):
+            if _SCALAR_TYPES.issuperset(map(type, node)):  # a signal's row of numbers: nothing below it
+                continue
             for index, child in enumerate(node):
                 if isinstance(child, str):
                     check_text(child, f"{path}[{index}]")
