@@ -154,14 +154,21 @@ def test_examples(server):
 def test_beat_view_on_the_mitbih_208_example_and_its_errors(server):
     inputs = examples.example_inputs("mitbih_208")
     view = _post(server, "/ui/api/beats", {"inputs": inputs, "train_minutes": 2}).json()
-    assert view["model_id"] == "page-beats" and view["fitted"]["rows"] >= 100 and view["evaluation"] is None
+    model_id = view["model_id"]
+    assert model_id.startswith("page-beats-") and view["fitted"]["rows"] >= 100 and view["evaluation"] is None
     assert view["lead"] == "II" and abs(len(view["signal"]) / view["fs"] - 300) < 1
     assert sum(beat["anomaly"] for beat in view["beats"]) > 0
     # the fitted model is in the registry, and can be picked next time
     models = _post(server, "/", {"inputs": {"task": "list_models"}}).json()[0]["models"]
-    assert any(model["id"] == "page-beats" and model["feature_set"] == "beats" for model in models)
-    again = _post(server, "/ui/api/beats", {"inputs": inputs, "model_id": "page-beats"}).json()
+    assert any(model["id"] == model_id and model["feature_set"] == "beats" for model in models)
+    again = _post(server, "/ui/api/beats", {"inputs": inputs, "model_id": model_id}).json()
     assert [b["anomaly"] for b in again["beats"]] == [b["anomaly"] for b in view["beats"]]
+    # another fit (other minutes) gets its own id and leaves this one as it was; the same fit, the same id
+    other = _post(server, "/ui/api/beats", {"inputs": inputs, "train_minutes": 3}).json()
+    assert other["model_id"].startswith("page-beats-") and other["model_id"] != model_id
+    assert _post(server, "/ui/api/beats", {"inputs": inputs, "train_minutes": 2}).json()["model_id"] == model_id
+    kept = _post(server, "/ui/api/beats", {"inputs": inputs, "model_id": model_id}).json()
+    assert [b["anomaly"] for b in kept["beats"]] == [b["anomaly"] for b in view["beats"]]
 
     hea = base64.b64encode(fixture_path("mitbih", "100.hea").read_bytes()).decode()
     cases = [

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import re
 import tempfile
 from pathlib import Path
@@ -28,7 +29,7 @@ from .display import downsample
 
 # RR prematurity, the pause after the beat, and its QRS width (the evaluation's choice, see README)
 BEAT_MODEL_FEATURES = ("rr_local_ratio", "next_rr_ratio", "qrs_width_ms")
-PAGE_MODEL_ID = "page-beats"
+PAGE_MODEL_PREFIX = "page-beats-"  # + a digest of the training rows: two page users never share a fit
 MIN_TRAINING_BEATS = 30
 DISPLAY_FS = 120.0  # a 30 min rhythm strip stays a few MB of JSON
 _WFDB_NAME = re.compile(r"^[\w\-.]{1,64}\.(hea|dat|atr)$", re.ASCII)
@@ -71,8 +72,7 @@ def beat_view(service: TabularService, recording: Recording, *, model_id: str | 
     train_until_s = None
     if model_id is None:
         train_until_s = train_minutes * 60.0
-        fitted = _fit_on_first_minutes(service, recording, train_until_s, contamination)
-        model_id = PAGE_MODEL_ID
+        model_id, fitted = _fit_on_first_minutes(service, recording, train_until_s, contamination)
     feature_set = service.load(model_id, id_field="model_id").get("feature_set")
     if feature_set != "beats":
         raise InputError("model_id", f"model {model_id!r} scores {feature_set or 'client-supplied'} features, "
@@ -100,15 +100,20 @@ def beat_view(service: TabularService, recording: Recording, *, model_id: str | 
 
 
 def _fit_on_first_minutes(service: TabularService, recording: Recording, train_until_s: float,
-                          contamination: float) -> dict:
+                          contamination: float) -> tuple[str, dict]:
+    """(model id, what was fit). The id names the training data, so a second page fitting at the same time
+    cannot replace this fit before it predicts, and the same fit again lands on the same id."""
     first = Recording(recording.signal[:, :int(train_until_s * recording.fs)], recording.fs, recording.lead_names)
     table = features.beat_features(first)
     if len(table.rows) < MIN_TRAINING_BEATS:
         raise InputError("train_minutes", f"the first {train_until_s / 60:g} min hold {len(table.rows)} scorable "
                          f"beats; at least {MIN_TRAINING_BEATS} are needed (a longer recording or more minutes)")
     columns = [table.names.index(name) for name in BEAT_MODEL_FEATURES]
-    entry = service.fit(PAGE_MODEL_ID, table.rows[:, columns].tolist(), model_type="isolation_forest",
+    rows = np.ascontiguousarray(table.rows[:, columns], dtype=np.float64)
+    digest = hashlib.sha256(rows.tobytes() + repr(contamination).encode()).hexdigest()[:12]
+    model_id = PAGE_MODEL_PREFIX + digest
+    entry = service.fit(model_id, rows.tolist(), model_type="isolation_forest",
                         hyperparameters={"contamination": contamination}, feature_names=BEAT_MODEL_FEATURES,
                         feature_set="beats")
-    return {"rows": entry["training"]["rows"], "contamination": contamination,
-            "training_anomaly_fraction": entry["training"].get("training_anomaly_fraction")}
+    return model_id, {"rows": entry["training"]["rows"], "contamination": contamination,
+                      "training_anomaly_fraction": entry["training"].get("training_anomaly_fraction")}
