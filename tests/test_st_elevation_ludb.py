@@ -77,8 +77,8 @@ def test_st_elevation_on_stemi_and_on_records_without_an_st_cause(rows, split, s
     print(f"\nLUDB {split}: {summary}")
     assert summary["stemi"] == stemi and summary["no_st_cause"] == no_st_cause
     assert len(summary["false_alarms"]) <= 1, summary["false_alarms"]  # 0 of 9 (DEV) and 0 of 17 (TEST)
-    # sensitivity 0: every STEMI record is missed, and the criterion misses them at the experts' J too
-    assert summary["stemi_elevation_found"] == summary["stemi_elevation_at_expert_j"] == 0
+    # what the criterion gives at the experts' own J points, we give (today 0 of the 3: see the docstring)
+    assert summary["stemi_elevation_found"] == summary["stemi_elevation_at_expert_j"]
 
 
 def test_the_stemi_record_with_left_bundle_branch_block_is_wide_and_not_called_st_elevation(rows):
