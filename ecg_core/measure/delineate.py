@@ -8,6 +8,7 @@ trapezium-area method (`trapezium.trapezium_boundary`).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 from scipy.signal import find_peaks
@@ -65,7 +66,8 @@ def delineate(beat: MedianBeat, rr_s: float, regular: bool = True) -> Boundaries
     problems: dict[str, str] = {}
     rr = int(round(rr_s * fs))
     t_wave = _t_peak(magnitude, fs, qrs_on, qrs_off, rr_s, regular)
-    t_end = _t_end(magnitude, fs, t_wave[0], t_wave[1], (deviation, t_wave[2])) if t_wave is not None else None
+    t_end = (_t_end(magnitude, fs, t_wave.peak, t_wave.stop, deviation=deviation, lobe_stop=t_wave.peak_stop)
+             if t_wave is not None else None)
     # the previous beat's T wave ends one RR before this one's (only a regular rhythm puts it at one place)
     previous_t_end = t_end - rr if t_end is not None and regular else None
     p_on, p_off = _p_wave(deviation, beat, qrs_on, previous_t_end, rr_s, regular, problems)
@@ -74,7 +76,7 @@ def delineate(beat: MedianBeat, rr_s: float, regular: bool = True) -> Boundaries
     elif t_wave is None:
         problems["t_end"] = "no T wave found after the QRS complex"
     elif p_on is not None and t_end is not None and t_end >= p_on + rr:  # it ran into the next P wave
-        t_end = _t_end(magnitude, fs, t_wave[0], p_on + rr - 1, (deviation, t_wave[2]))
+        t_end = _t_end(magnitude, fs, t_wave.peak, p_on + rr - 1, deviation=deviation, lobe_stop=t_wave.peak_stop)
     if t_wave is not None and t_end is None and "t_end" not in problems:
         problems["t_end"] = "no T wave end found before the next beat"
     elif t_end is not None and p_on is None and regular and t_end > qrs_on + int((rr_s - _HIDDEN_P_S) * fs):
@@ -86,10 +88,15 @@ def delineate(beat: MedianBeat, rr_s: float, regular: bool = True) -> Boundaries
     return Boundaries(qrs_on, qrs_off, p_on, p_off, t_end, baseline[:, 0], problems)
 
 
+class _TWave(NamedTuple):
+    peak: int  # sample of the T peak in the median beat
+    stop: int  # end of the T search
+    peak_stop: int  # the T wave does not peak after this (where the next P wave may)
+
+
 def _t_peak(magnitude: np.ndarray, fs: float, qrs_on: int, qrs_off: int, rr_s: float,
-            regular: bool) -> tuple[int, int, int] | None:
-    """(T peak, end of the T search, end of the T peak search) in the median beat, or None when there is
-    no room for a T wave. The T wave does not peak after the third (where the next P wave may)."""
+            regular: bool) -> _TWave | None:
+    """The T peak and where to search, in the median beat; None when there is no room for a T wave."""
     start = qrs_off + int(_T_GAP_S * fs)
     stop = min(magnitude.size - 1, qrs_on + int(min(0.7, 0.92 * rr_s) * fs))
     # the peak is not looked for where the next beat's P wave may peak (a sharp P can outgrow a flat T);
@@ -102,19 +109,19 @@ def _t_peak(magnitude: np.ndarray, fs: float, qrs_on: int, qrs_off: int, rr_s: f
     if t_peak >= peak_stop - 2:  # still rising there: the T wave itself peaks later (a long QT at a fast rate)
         t_peak = start + int(np.argmax(magnitude[start:stop]))
         peak_stop = stop
-    return None if t_peak >= stop - 2 else (t_peak, stop, peak_stop)
+    return None if t_peak >= stop - 2 else _TWave(t_peak, stop, peak_stop)
 
 
-def _t_end(magnitude: np.ndarray, fs: float, t_peak: int, stop: int,
-           biphasic: tuple[np.ndarray, int] | None = None) -> int | None:
+def _t_end(magnitude: np.ndarray, fs: float, t_peak: int, stop: int, *, deviation: np.ndarray | None = None,
+           lobe_stop: int | None = None) -> int | None:
     """End of the T wave (trapezium method) between its peak and ``stop``, which is first pulled back to
     where the curve rises again after falling (the next P wave, or a U wave): the TP level need not be
     the PR level the curve is measured from, so the lowest point may lie beyond the next P wave.
 
-    ``biphasic``: (the per-lead deviation the magnitude was taken of, the sample the T wave does not peak
-    after). A rise there that climbs back `_T_SECOND_LOBE_FRACTION` of the fall, pointing the other way
-    over the leads (a U wave points the T wave's way), is the second lobe of a biphasic T wave: the end
-    is then that lobe's.
+    With ``deviation`` (the per-lead curves the magnitude was taken of) and ``lobe_stop`` (the sample the T
+    wave does not peak after), a rise before ``lobe_stop`` that climbs back `_T_SECOND_LOBE_FRACTION` of
+    the fall, pointing the other way over the leads (a U wave points the T wave's way), is the second lobe
+    of a biphasic T wave: the end is then that lobe's.
     """
     if stop - t_peak <= 2:
         return None
@@ -123,8 +130,8 @@ def _t_end(magnitude: np.ndarray, fs: float, t_peak: int, stop: int,
     rising = after - trough > max(_MIN_P_MV / 2, _T_RISE_FRACTION * (after[0] - after.min()))
     if rising.any():
         rise = int(np.argmax(rising))
-        if biphasic is not None:
-            lobe = _second_lobe(biphasic[0], after, t_peak, rise, min(stop, biphasic[1]) - t_peak)
+        if deviation is not None and lobe_stop is not None:
+            lobe = _second_lobe(deviation, after, t_peak, rise, min(stop, lobe_stop) - t_peak)
             if lobe is not None:
                 return _t_end(magnitude, fs, t_peak + lobe, stop)
         stop = t_peak + max(2, rise)
