@@ -17,8 +17,8 @@ _QRS_CORE_FRACTION = 0.3  # of the peak slope: clearly inside the QRS
 _QRS_EDGE_FRACTION = 0.06  # of the peak slope above the isoelectric floor: the QRS boundary
 _QRS_MAX_PAUSE_S = 0.012  # a shorter dip of the slope below that level is a peak inside the QRS
 _QRS_KNEE_REACH_S = 0.03  # the knee of the slope is looked for this far beyond the edge crossing ...
-_QRS_QUIET_FRACTION = 0.02  # ... and not beyond where the slope falls below this (see README: chosen on
-# LUDB DEV and the cart files together, which disagree by ~15 ms)
+_QRS_QUIET_FRACTION = 0.02  # ... and not beyond where the slope falls below this (chosen on LUDB DEV and
+# the cart files together: LUDB's experts mark the onset ~12 ms before the carts do, see README)
 _QRS_END_SLOPE_MV_S = 8.0  # spatial velocity: the QRS has ended once it stays below this (an ST segment sloping
 # into the T wave keeps the slope at a few % of a small QRS's peak; chosen on LUDB DEV and the carts)
 _LEAD_QRS_MIN_MV = 0.4  # a lead whose QRS spans this much may extend the global QRS ...
