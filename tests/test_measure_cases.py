@@ -51,6 +51,17 @@ def test_t_end_of_flat_and_biphasic_t_waves(hr, qt, t_mv, biphasic):
     assert np.max(np.abs(errors)) <= 30, errors
 
 
+@pytest.mark.parametrize("scale", [1.0, 0.25, 0.15])
+def test_low_voltage_keeps_the_whole_qrs(scale):
+    """The QRS ends where the spatial velocity stays under an absolute 8 mV/s (an ST segment sloping into
+    the T wave is not QRS); a low-voltage ECG (QRS down to ~0.2 mV) must not lose the ends of its QRS."""
+    for seed in (1, 2):
+        signal, names = synthetic_12lead(70, 160, 100, 400, seed=seed, noise_mv=0.01 * scale ** 0.5, wander_mv=0.05)
+        result = measure(signal * scale, 500, names)
+        assert result["qrs_duration"] == pytest.approx(100, abs=15)
+        assert result["qt_interval"] == pytest.approx(400, abs=20)
+
+
 @pytest.mark.parametrize("hr,qt", [(200, 220), (220, 200)])
 def test_fast_rates_up_to_220_bpm_keep_rate_qrs_and_axis(hr, qt):
     """At 200-220 bpm the P wave sits on the T wave (both left unmeasured with the reason), but every beat
