@@ -1,4 +1,4 @@
-"""Connection-level guards of the local server: read deadlines and abandoned requests.
+"""Connection-level guards of the local server: read deadlines, body size, abandoned requests.
 
 The handler runs one request at a time (as on Inference Endpoints), so anything that lets one client hold
 a connection or the handler makes every other client wait. Here:
@@ -6,7 +6,10 @@ a connection or the handler makes every other client wait. Here:
   (uvicorn's keep-alive timer restarts on every byte, so a client trickling headers is never dropped);
 - `BodyDeadlineMiddleware`: the body must arrive within one deadline (a Content-Length longer than the
   body otherwise waits forever), and the request is remembered so `client_gone()` can ask, before queued
-  work starts, whether its client is still there.
+  work starts, whether its client is still there;
+- `BodyLimitMiddleware`: a body over the size limit is refused (413) from its Content-Length, or as soon as
+  more than the limit has streamed in.
+Both refuse through one path (`_run_refusing`): the refusal is the answer unless the app already answered.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import logging
 from contextvars import ContextVar
 
 from starlette.requests import Request
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
@@ -75,7 +79,6 @@ class BodyDeadlineMiddleware:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.body_timeout_s
         body_done = False
-        started = False
 
         async def deadline_receive() -> Message:
             nonlocal body_done
@@ -84,30 +87,70 @@ class BodyDeadlineMiddleware:
             try:
                 message = await asyncio.wait_for(receive(), max(0.0, deadline - loop.time()))
             except asyncio.TimeoutError:
-                raise _BodyTimeout from None
+                log.warning("request body from %s not received within %g s", scope.get("client"), self.body_timeout_s)
+                raise _BodyRefused(error_response(408, f"body: not received in full within {self.body_timeout_s:g} s",
+                                                  Connection="close")) from None
             body_done = message["type"] != "http.request" or not message.get("more_body", False)
             return message
 
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
         token = _current_request.set(Request(scope, deadline_receive))
         try:
-            await self.app(scope, deadline_receive, tracking_send)
-        except _BodyTimeout:
-            log.warning("request body from %s not received within %g s", scope.get("client"), self.body_timeout_s)
-            if not started:
-                response = error_response(408, f"body: not received in full within {self.body_timeout_s:g} s",
-                                          Connection="close")
-                await response(scope, receive, send)
+            await _run_refusing(self.app, scope, receive, send, deadline_receive)
         finally:
             _current_request.reset(token)
 
 
-class _BodyTimeout(Exception):
-    pass
+class BodyLimitMiddleware:
+    """Refuse bodies over the limit with 413: at once from Content-Length, else while streaming."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int):
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        too_large = error_response(413, f"request body exceeds the limit of {self.max_bytes} bytes")
+        length = dict(scope["headers"]).get(b"content-length")
+        if length is not None and (not length.isdigit() or int(length) > self.max_bytes):
+            return await too_large(scope, receive, send)
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise _BodyRefused(too_large)
+            return message
+
+        await _run_refusing(self.app, scope, receive, send, limited_receive)
+
+
+class _BodyRefused(Exception):
+    """Raised from a guarded ``receive``: the body is refused with ``response``."""
+
+    def __init__(self, response: Response):
+        super().__init__(response.status_code)
+        self.response = response
+
+
+async def _run_refusing(app: ASGIApp, scope: Scope, receive: Receive, send: Send, guarded_receive: Receive) -> None:
+    """``app`` reading its body through ``guarded_receive``; a refused body gets the refusal as the answer,
+    unless the app has already started its own (then the connection just ends)."""
+    started = False
+
+    async def tracking_send(message: Message) -> None:
+        nonlocal started
+        started = started or message["type"] == "http.response.start"
+        await send(message)
+
+    try:
+        await app(scope, guarded_receive, tracking_send)
+    except _BodyRefused as refused:
+        if not started:
+            await refused.response(scope, receive, send)
 
 
 class ClientGone(Exception):

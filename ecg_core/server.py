@@ -27,13 +27,14 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 from starlette.concurrency import run_in_threadpool
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from . import docs, toolkit_http, uploads
 from .compat import build_ecgfm_router
 from .contract import ParsedRequest
 from .errors import Busy, InputError, ModelNotConfigured
-from .guards import BodyDeadlineMiddleware, ClientGone, client_gone, current_method_path, header_deadline_protocol
+from .guards import (BodyDeadlineMiddleware, BodyLimitMiddleware, ClientGone, client_gone, current_method_path,
+                     header_deadline_protocol)
 from .responses import ORJSONResponse, error_response
 from .tabular.routes import build_router as build_tabular_router
 from .ui import routes as ui_routes
@@ -172,48 +173,6 @@ def _token_matches(authorization: str, token: bytes) -> bool:
     """Constant-time check of an ``Authorization: Bearer <token>`` header value."""
     scheme, _, supplied = authorization.partition(" ")
     return scheme.lower() == "bearer" and hmac.compare_digest(supplied.strip().encode("latin-1", "replace"), token)
-
-
-class BodyLimitMiddleware:
-    """Refuse bodies over the limit with 413: at once from Content-Length, else while streaming."""
-
-    def __init__(self, app: ASGIApp, max_bytes: int):
-        self.app = app
-        self.max_bytes = max_bytes
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            return await self.app(scope, receive, send)
-        too_large = error_response(413, f"request body exceeds the limit of {self.max_bytes} bytes")
-        length = dict(scope["headers"]).get(b"content-length")
-        if length is not None and (not length.isdigit() or int(length) > self.max_bytes):
-            return await too_large(scope, receive, send)
-        received = 0
-        started = False
-
-        async def limited_receive() -> Message:
-            nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    raise _BodyTooLarge
-            return message
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
-        try:
-            await self.app(scope, limited_receive, tracking_send)
-        except _BodyTooLarge:
-            if not started:
-                await too_large(scope, receive, send)
-
-
-class _BodyTooLarge(Exception):
-    pass
 
 
 def serve(handler, host: str = "127.0.0.1", port: int = 7860) -> None:
