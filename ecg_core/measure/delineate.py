@@ -59,9 +59,10 @@ def delineate(beat: MedianBeat, rr_s: float, regular: bool = True) -> Boundaries
     qrs = qrs_bounds(spatial_velocity(wave, fs), fs, beat.fiducial, to_knees=True)
     if qrs is None:
         return Boundaries(problems={"qrs": "no clear QRS complex in the median beat"})
-    qrs_on, qrs_off = widen_to_leads(lowpass(wave, fs, _P_T_HIGH_HZ), fs, *qrs)
+    smooth = lowpass(wave, fs, _P_T_HIGH_HZ)  # slow waves: the QRS band's noise is not needed
+    qrs_on, qrs_off = widen_to_leads(smooth, fs, *qrs)
     baseline = wave[:, max(0, qrs_on - int(0.02 * fs)):qrs_on + 1].mean(axis=1, keepdims=True)  # PR segment
-    deviation = lowpass(wave - baseline, fs, _P_T_HIGH_HZ)  # slow waves: the QRS band's noise is not needed
+    deviation = smooth - baseline  # the filter is linear and passes a constant level unchanged
     magnitude = np.sqrt(np.sum(deviation ** 2, axis=0))
     problems: dict[str, str] = {}
     rr = int(round(rr_s * fs))
