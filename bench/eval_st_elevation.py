@@ -78,7 +78,7 @@ def evaluate(numbers: list[int]) -> list[dict]:
         measurements = analyse(record.signal, record.fs, ludb_reference.LEADS, sex=record.sex).measurements
         patient = Patient(record.age, record.sex)
         findings = st_elevation_findings(measurements, patient)
-        expert = ludb_reference.st_at_expert_j(LUDB, number)
+        expert = ludb_reference.st_at_expert_j(record)
         # the same criterion on the levels at the cardiologists' J points: a miss of the rule, or of our J point?
         at_expert_j = st_elevation_findings({"qrs_duration": measurements["qrs_duration"], "per_lead": {
             lead: {"st_j_mv": level} for lead, level in expert.items()}}, patient)

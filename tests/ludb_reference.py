@@ -40,6 +40,7 @@ class LudbRecord:
     paced: bool
     conduction: str  # LUDB's conduction abnormalities, one per line
     reference: dict  # pr_interval, qrs_duration, qt_interval, p_duration (ms, None: not annotated), rr_ms
+    lead_waves: tuple  # per lead (LEADS order): {'p'|'N'|'t': [(onset, peak, offset), ...]} as annotated
 
 
 def record_numbers(folder: Path) -> list[int]:
@@ -64,7 +65,7 @@ def load(folder: Path, number: int, trim: int = 1) -> LudbRecord:
     return LudbRecord(number, signal, fs, info.get("Rhythms", "").strip(), info.get("Sex", "").strip() or None,
                       float(age_text) if age_text.replace(".", "").isdigit() else None,
                       bool(info.get("Cardiac pacing", "").strip()), info.get("Conduction abnormalities", "").strip(),
-                      _reference(waves, fs, trim))
+                      _reference(waves, fs, trim), tuple(waves))
 
 
 def _waves(annotation) -> dict[str, list[tuple[int, int, int]]]:
@@ -152,20 +153,15 @@ _ST_AVERAGE_SAMPLES = 3  # the level at a point: mean of this many samples aroun
 _PR_BASELINE_S = 0.02  # without an annotated P wave, the baseline is the level this long before QRS onset
 
 
-def st_at_expert_j(folder: Path, number: int) -> dict[str, float | None]:
+def st_at_expert_j(record: LudbRecord) -> dict[str, float | None]:
     """{lead: ST level at J (mV)} from the cardiologists' own boundaries in that lead: per beat, the signal at
     the lead's QRS offset minus its PR-segment level (P offset to QRS onset; the 20 ms before QRS onset
     without a P wave), median over the lead's annotated beats. A reference for `per_lead`'s ``st_j_mv``,
     which uses the global (all-lead) QRS offset and PR baseline instead."""
-    import wfdb
-
-    path = str(folder / str(number))
-    signal = wfdb.rdrecord(path, physical=False).d_signal.T.astype(np.float64) * 0.001
-    fs = wfdb.rdheader(path).fs
+    signal, fs = record.signal, record.fs
     half = _ST_AVERAGE_SAMPLES // 2
     levels: dict[str, float | None] = {}
-    for row, (lead, extension) in enumerate(zip(LEADS, _EXTENSIONS)):
-        waves = _waves(wfdb.rdann(path, extension))
+    for row, (lead, waves) in enumerate(zip(LEADS, record.lead_waves)):
         per_beat = []
         for onset, _, offset in waves["N"]:
             before = [p_offset for _, _, p_offset in waves["p"] if p_offset <= onset and onset - p_offset < 0.2 * fs]
