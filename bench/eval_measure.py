@@ -58,6 +58,25 @@ def interval_summary(rows: list[dict], key: str) -> dict:
             "sd": float(differences.std()) if differences.size else float("nan")}
 
 
+def lead_p_duration_summary(rows: list[dict]) -> dict:
+    """Per lead, ``per_lead`` P duration − the experts' in that lead (ms): mean/SD over the leads with both,
+    coverage over the leads the experts annotate."""
+    differences, n_reference = [], 0
+    for row in rows:
+        per_lead = row["measured"].get("per_lead") or {}
+        for lead, reference in ludb_reference.lead_p_duration_ms(row["record"]).items():
+            if reference is None:
+                continue
+            n_reference += 1
+            ours = per_lead.get(lead, {}).get("p_duration_ms")
+            if ours:
+                differences.append(ours - reference)
+    values = np.array(differences)
+    return {"n_reference": n_reference, "n_both": int(values.size), "coverage": values.size / max(n_reference, 1),
+            "mean": float(values.mean()) if values.size else float("nan"),
+            "sd": float(values.std()) if values.size else float("nan")}
+
+
 def rhythm_summary(rows: list[dict]) -> dict:
     sinus = [row for row in rows if ludb_reference.is_sinus(row["record"])]
     af = [row for row in rows if ludb_reference.is_af_or_flutter(row["record"].rhythm)]
@@ -140,6 +159,9 @@ def main() -> None:
                   f"({s['n_both']}/{s['n_reference']})")
         s = interval_summary([row for row in subset if not row["record"].paced], "qrs_duration")
         print(f"  qrs_duration  {s['mean']:+6.1f} ± {s['sd']:5.1f} ms  without the paced records ({s['n_both']})")
+        s = lead_p_duration_summary(subset)
+        print(f"  per-lead P duration {s['mean']:+6.1f} ± {s['sd']:5.1f} ms  coverage {s['coverage']:.0%} "
+              f"({s['n_both']}/{s['n_reference']} leads)")
         r = rhythm_summary(subset)
         print(f"  PR on sinus {r['pr_on_sinus']:.0%}, QT on sinus {r['qt_on_sinus']:.0%} ({r['sinus']} records); "
               f"PR None on AF/flutter {r['pr_none_on_af']:.0%} ({r['af']}); HR within 3 bpm {r['hr_within_3']:.0%}")

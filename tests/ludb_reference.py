@@ -170,3 +170,11 @@ def st_at_expert_j(record: LudbRecord) -> dict[str, float | None]:
                 per_beat.append(signal[row, offset - half:offset + half + 1].mean() - signal[row, start:onset + 1].mean())
         levels[lead] = round(float(np.median(per_beat)), 3) if per_beat else None
     return levels
+
+
+def lead_p_duration_ms(record: LudbRecord) -> dict[str, float | None]:
+    """{lead: the cardiologists' P wave duration in that lead (ms), median over its annotated P waves;
+    None with fewer than 2}. A reference for `per_lead`'s ``p_duration_ms``."""
+    ms = 1000.0 / record.fs
+    return {lead: round(float(np.median([(offset - onset) * ms for onset, _, offset in waves["p"]])), 1)
+            if len(waves["p"]) >= 2 else None for lead, waves in zip(LEADS, record.lead_waves)}
