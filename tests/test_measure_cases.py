@@ -1,5 +1,6 @@
 """The cases the issue names: slow sinus rhythm with few beats, first-degree AV block, ventricular pacing;
-per-lead measurements against the Philips cart's own; ST elevation as an urgent finding; age and sex."""
+per-lead measurements against the Philips carts' own tables and what the carts' statements say of the waves;
+ST elevation as an urgent finding; age and sex."""
 
 from __future__ import annotations
 
@@ -87,11 +88,15 @@ def test_ventricular_pacing_spikes_are_found_and_kept_out_of_the_qrs():
     assert with_spikes["qt_interval"] == pytest.approx(without["qt_interval"], abs=6)
 
 
-def _philips(name: str = "pagewriter_tc_sinus.xml"):
+def _cart_file(*parts: str):
     from ecg_core.files import read_ecg_file
 
-    path = fixture_path("formats", "philips", name)
+    path = fixture_path("formats", *parts)
     return read_ecg_file(path.read_bytes(), filename=path.name, limits=Limits())
+
+
+def _philips(name: str = "pagewriter_tc_sinus.xml"):
+    return _cart_file("philips", name)
 
 
 # ours → the Philips name (µV, ms)
@@ -141,6 +146,53 @@ def test_per_lead_measurements_match_the_philips_carts(name):
           f"P duration {p_duration_ms.mean():+.1f} ± {p_duration_ms.std():.1f} ms")
     assert np.median(duration_ms) <= 3 and np.sum(duration_ms > 12) <= (0 if name.startswith("pagewriter") else 1)
     assert abs(p_duration_ms.mean()) <= 8 and np.median(np.abs(p_duration_ms)) <= 10
+
+
+def test_morphology_the_welch_allyn_cart_states():
+    """The Welch Allyn cart's own statements on its 2007 file (Swedish): "RSR' in V1", "Q > 40 ms i V2",
+    "Q/R > 1/3 i V2", left ventricular hypertrophy ("VK-hypertrofi") with a Sokolow index of 4.1 mV. Our
+    per-lead waves say the same (V1 read as QR, its S taken for a Q, before the lobes were named in order)."""
+    import re
+
+    source = _cart_file("scp", "welchallyn_simulator_2007.scp")
+    statements = source.cart_statements
+    assert {"RSR' in V1", "Q > 40 ms i V2", "Q/R > 1/3 i V2", "VK-hypertrofi"} <= set(statements)
+    result = measure(source.recording.signal, source.recording.fs, source.recording.lead_names, sex=source.sex)
+    v1, v2 = result["per_lead"]["V1"], result["per_lead"]["V2"]
+    assert v1["r_amplitude_mv"] > 0 and v1["s_amplitude_mv"] < 0 and v1["r_prime_amplitude_mv"] > 0
+    assert v1["q_amplitude_mv"] == 0.0
+    assert v2["q_duration_ms"] > 40 and abs(v2["q_amplitude_mv"]) > v2["r_amplitude_mv"] / 3
+    [sokolow_text] = [text for text in statements if "Sokolow" in text]
+    cart_sokolow_mv = float(re.search(r"= ([0-9.]+) mV", sokolow_text).group(1))
+    criteria = result["voltage_criteria"]
+    assert criteria["sokolow_lyon_lvh"] is True
+    assert criteria["sokolow_lyon_mv"] == pytest.approx(cart_sokolow_mv, abs=0.3)  # the cart's is age-corrected
+
+
+def test_the_acute_anterior_infarct_the_heartstart_states_is_an_urgent_finding(demo_handler):
+    """The HeartStart's statements: "Extensive anterior infarct, acute (LAD) (ST >0.20mV, V1-V6)" and
+    ">>> Acute MI <<<". Through the handler, sex and age from the file (a man of 50), the ST elevation is
+    an urgent finding in the anterior leads, each at ≥ 0.2 mV in V2-V3 as the Fourth Universal Definition
+    asks of him."""
+    from ecg_files import b64, cart_file_bytes
+
+    [result] = demo_handler({"inputs": {"file": b64(cart_file_bytes(("formats", "philips",
+                                                                     "heartstart_mrx_simulator.xml")))}})
+    assert ">>> Acute MI <<<" in result["cart_statements"]
+    urgent = result["clinical_analysis"]["urgent_findings"]
+    anterior = next(finding for finding in urgent if finding["territory"] == "anterior")
+    assert {"V2", "V3"} <= set(anterior["leads"])
+    assert min(anterior["st_j_mv"]["V2"], anterior["st_j_mv"]["V3"]) >= 0.2
+    assert "men aged 40 or more" in anterior["criterion"]
+
+
+def test_the_r_wave_progression_the_pagewriter_states():
+    """The PageWriter's statement "Abnormal R-wave progression, early transition (QRS area>0 in V2)": our
+    V2 QRS area is positive, V1's negative."""
+    source = _cart_file("philips", "pagewriter_tc_sinus.xml")
+    assert any("QRS area>0 in V2" in text for text in source.cart_statements)
+    per_lead = measure(source.recording.signal, source.recording.fs, source.recording.lead_names)["per_lead"]
+    assert per_lead["V2"]["qrs_area_mv_ms"] > 0 > per_lead["V1"]["qrs_area_mv_ms"]
 
 
 def test_voltage_criteria_on_the_philips_ecg():
