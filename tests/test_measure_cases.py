@@ -186,6 +186,23 @@ def test_the_acute_anterior_infarct_the_heartstart_states_is_an_urgent_finding(d
     assert "men aged 40 or more" in anterior["criterion"]
 
 
+def test_what_the_cart_calls_a_normal_ecg_has_no_urgent_finding(demo_handler):
+    """The Welch Allyn 2008 file's cart says "Normal ECG" (a man of 40): no urgent finding, no voltage
+    criterion of hypertrophy met, no R′ or Q wave in V1-V2."""
+    from ecg_files import b64, cart_file_bytes
+
+    [result] = demo_handler({"inputs": {"file": b64(cart_file_bytes(("formats", "scp",
+                                                                     "welchallyn_simulator_2008.scp")))}})
+    assert "Normal ECG" in result["cart_statements"]
+    assert result["clinical_analysis"]["urgent_findings"] == []
+    parameters = result["clinical_analysis"]["physiological_parameters"]
+    assert parameters["voltage_criteria"]["sokolow_lyon_lvh"] is False
+    assert parameters["voltage_criteria"]["cornell_lvh"] is False
+    for lead in ("V1", "V2"):
+        assert parameters["per_lead"][lead]["r_prime_amplitude_mv"] == 0.0
+        assert parameters["per_lead"][lead]["q_amplitude_mv"] == 0.0
+
+
 def test_the_r_wave_progression_the_pagewriter_states():
     """The PageWriter's statement "Abnormal R-wave progression, early transition (QRS area>0 in V2)": our
     V2 QRS area is positive, V1's negative."""
