@@ -67,6 +67,7 @@ def _qrs_lobes(qrs_frontal_deg: float):
 def synthetic_12lead(hr_bpm: float, pr_ms: float, qrs_ms: float, qt_ms: float, fs: float = 500,
                      duration_s: float = 10, noise_mv: float = 0.02, wander_mv: float = 0.1, seed: int = 0,
                      qrs_axis: float = 50.0, p_wave: bool = True, ventricular_spike_mv: float = 0.0,
+                     spike_before_qrs_ms: float = 4.0, spike_tail_ms: float = 0.0,
                      t_mv: float = 0.35, t_biphasic: bool = False) -> tuple[np.ndarray, tuple[str, ...]]:
     """A 12-lead sinus-rhythm ECG in mV, shape (12, duration_s * fs), and its lead names.
 
@@ -75,7 +76,10 @@ def synthetic_12lead(hr_bpm: float, pr_ms: float, qrs_ms: float, qt_ms: float, f
     noise, ``wander_mv`` the amplitude of a slow (0.15-0.4 Hz) baseline wander per lead. Beat-to-beat
     RR varies by about 1 % (seeded). ``p_wave=False`` leaves the P waves out (as in a junctional rhythm).
     ``ventricular_spike_mv`` adds a unipolar pacemaker spike that tall, 1 ms wide and of one polarity in
-    every lead (as a 500 Hz cart records it: one or two samples), 4 ms before each QRS onset. ``t_mv``
+    every lead (as a 500 Hz cart records it: one or two samples), ``spike_before_qrs_ms`` before each QRS
+    onset (negative: inside the QRS, as in a fusion beat); ``spike_tail_ms`` > 0 gives it the exponential
+    decay of that time constant that follows a real one through a cart's input stage (LUDB's paced records
+    show one of about 5 ms). ``t_mv``
     scales the T wave (0.35: its usual size; 0.05-0.1: a flat T); ``t_biphasic`` makes it two lobes of the same size
     whose directions differ by 140° (positive then negative in most leads), the second ending at the T end.
     """
@@ -88,7 +92,11 @@ def synthetic_12lead(hr_bpm: float, pr_ms: float, qrs_ms: float, qt_ms: float, f
         _add_beat(signal, t, onset, pr_ms / 1000 if p_wave else None, qrs_ms / 1000, qt_ms / 1000, qrs_axis,
                   t_mv, t_biphasic)
         if ventricular_spike_mv:
-            signal[:, (t >= onset - 0.0045) & (t < onset - 0.0035 + 1 / fs)] += ventricular_spike_mv
+            spike_s = onset - spike_before_qrs_ms / 1000
+            signal[:, (t >= spike_s - 0.0005) & (t < spike_s + 0.0005 + 1 / fs)] += ventricular_spike_mv
+            if spike_tail_ms:
+                after = t > spike_s + 0.0005 + 1 / fs
+                signal[:, after] += ventricular_spike_mv * np.exp(-(t[after] - spike_s) / (spike_tail_ms / 1000))
         onset += rr_s * (1 + 0.01 * rng.standard_normal())
     return _add_noise(signal, t, noise_mv, wander_mv, rng), LEAD_NAMES
 

@@ -50,12 +50,12 @@ def test_rhythm_coverage_goals(ludb_rows, split):
 
 
 # (measurement, |mean| bound, SD bound) per split: IEC 60601-2-25 asks PR ±10/10, QRS ±10/10, QT ±25/30 ms.
-# Met: PR on DEV, QT on both. Not met: QRS (a -17 ms bias: the carts, which the QRS rule agrees with
-# within 11 ms, mark the QRS onset ~12 ms later than these experts do) and its SD (paced records), PR SD
-# on TEST (record 130, 120 ms off).
+# Met: PR on DEV, QT on both, the QRS's SD on TEST. Not met: the QRS's mean (a -18 ms bias: the carts,
+# which the QRS rule agrees with within 11 ms, mark the QRS onset ~12 ms later than these experts do) and
+# its SD on DEV (11.5 ms), PR SD on TEST (record 130, 120 ms off).
 BOUNDS = {
-    "dev": (("pr_interval", 10, 10), ("qrs_duration", 20, 15), ("qt_interval", 25, 23)),
-    "test": (("pr_interval", 10, 23), ("qrs_duration", 20, 12), ("qt_interval", 25, 18)),
+    "dev": (("pr_interval", 10, 10), ("qrs_duration", 20, 13), ("qt_interval", 25, 21)),
+    "test": (("pr_interval", 10, 23), ("qrs_duration", 20, 10), ("qt_interval", 25, 18)),
 }
 
 
@@ -164,13 +164,43 @@ def test_no_record_loses_every_wave_measurement(ludb_rows):
 
 
 def test_paced_records_are_found_and_have_no_pr(ludb_rows):
+    """Ventricular pacing is found on 5 of LUDB's 6 paced records (the bipolar one, 90, has spikes too small
+    to see), with no PR. Their QRS starts after the spike and without the decay the spike leaves (records
+    72 and 104: 10-15 ms at 0.72 per sample), and is within 15 ms of the experts' on 4 of the 5: record 72's
+    experts put its onset 8 ms before the spike, on a flat line, and we 4 ms after it (−30 ms)."""
     paced = [row for row in ludb_rows if row["record"].paced]
     found = [row for row in paced if row["measured"]["pacing"]["ventricular"]]
-    assert len(paced) == 6 and len(found) >= 5  # the bipolar one (record 90) has spikes too small to see
+    assert len(paced) == 6 and len(found) >= 5
+    close = 0
     for row in found:
         assert row["measured"]["pr_interval"] is None and "pacing" in row["measured"]["unmeasured"]["pr_interval"]
+        close += abs(row["measured"]["qrs_duration"] - row["record"].reference["qrs_duration"]) <= 15
+    assert close >= 4
     unpaced = [row for row in ludb_rows if not row["record"].paced]
     assert not any(row["measured"]["pacing"]["mode"] for row in unpaced)
+
+
+def test_the_decay_a_pacing_spike_leaves_is_taken_out():
+    """LUDB's records 72 and 104 show every spike followed by an exponential decay (about 0.72 per 2 ms
+    sample, 1-1.5 mV high), steeper than their QRS complexes; records 34 and 74 show bare spikes. The decay
+    is found where it is, and taking the spikes out leaves the 20 ms after each no steeper than the QRS."""
+    from ecg_core.measure.pacing import BRIDGE_S, bridge_spikes, find_spikes, spike_tail_ratio
+
+    def steepest_after_spikes_mv(signal, spikes, half):  # largest sample-to-sample step, median over spikes
+        return np.median([np.abs(np.diff(signal[:, spike + half:spike + half + 10], axis=1)).max()
+                          for spike in spikes])
+
+    for number, decays in ((72, True), (104, True), (34, False), (74, False)):
+        record = ludb_reference.load(FIXTURES / "ludb", number)
+        spikes = find_spikes(record.signal, record.fs)
+        half = int(BRIDGE_S * record.fs)
+        ratio = spike_tail_ratio(record.signal, spikes, half)
+        assert (ratio is not None) == decays, number
+        if decays:
+            assert 0.65 <= ratio <= 0.8
+            before = steepest_after_spikes_mv(record.signal, spikes, half)
+            after = steepest_after_spikes_mv(bridge_spikes(record.signal, record.fs, spikes), spikes, half)
+            assert after < before / 2.5 and after < 0.1, number
 
 
 # What each cart file states with an issue tolerance, as the fixtures' README lists it and tests/test_files_cart.py

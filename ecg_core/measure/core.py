@@ -19,7 +19,7 @@ from ..errors import InputError
 from .axes import LIMB_LEAD_VECTORS, frontal_axis_deg
 from .delineate import Boundaries, delineate
 from .filters import bandpass, isoelectric_baseline, measurement_filter, to_analysis_rate
-from .pacing import bridge_spikes, find_spikes, pacing_summary
+from .pacing import bridge_spikes, find_spikes, median_beat_spike, pacing_summary
 from .per_lead import per_lead_measurements, voltage_criteria
 from .rpeaks import consensus_beats
 from .template import MedianBeat, align_to_template, beat_window_s, median_beat
@@ -118,7 +118,9 @@ def analyse(signal, fs: float, lead_names: tuple[str, ...] | list[str] | None = 
         unmeasured["rhythm_regular"] = "fewer than 4 beats: too few to judge regularity"
     filtered = measurement_filter(analysed, rate)
     fiducials, dominant = align_to_template(filtered, rate, beats)
-    per_window = [_measure_window(filtered, rate, names, fiducials, dominant, start, stop)
+    # a ventricular-paced QRS starts after its spike: the median beat's boundaries need to know where it is
+    paced_spikes_s = spikes / fs if result["pacing"]["ventricular"] else None
+    per_window = [_measure_window(filtered, rate, names, fiducials, dominant, start, stop, paced_spikes_s)
                   for start, stop in _windows(filtered.shape[1], rate)]
     measured = [values for values, _, _ in per_window if values is not None]
     result["windows"] = len(measured)
@@ -170,9 +172,11 @@ def _combine(key: str, values: list) -> float:
 
 
 def _measure_window(filtered: np.ndarray, rate: float, names: tuple[str, ...] | None, fiducials: np.ndarray,
-                    dominant: np.ndarray, start: int, stop: int) -> tuple[dict | None, dict[str, str], MedianBeatView | None]:
+                    dominant: np.ndarray, start: int, stop: int, paced_spikes_s: np.ndarray | None = None
+                    ) -> tuple[dict | None, dict[str, str], MedianBeatView | None]:
     """({key: value or None for `WAVE_KEYS`}, {key: reason}, the median beat) from the median beat of the
-    beats whose fiducial lies in [start, stop); values and beat are None when no median beat was built."""
+    beats whose fiducial lies in [start, stop); values and beat are None when no median beat was built.
+    ``paced_spikes_s``: the ventricular pacing spikes (s from the recording's start), when the beats are paced."""
     in_window = (fiducials >= start) & (fiducials < stop)
     inside = fiducials[in_window]
     if inside.size < 2:
@@ -191,11 +195,13 @@ def _measure_window(filtered: np.ndarray, rate: float, names: tuple[str, ...] | 
     regular = rhythm_is_regular(np.diff(inside) / rate)
     # an irregular rhythm's waves must fit before its shorter intervals, not the mean one
     fit_rr_s = mean_rr_s if regular else float(np.percentile(np.diff(inside), _IRREGULAR_FIT_PERCENTILE)) / rate
-    bounds = delineate(beat, fit_rr_s, regular)
+    beat_times_s = (dominant + first) / rate
+    spike = None if paced_spikes_s is None else median_beat_spike(paced_spikes_s, beat_times_s, beat.fiducial, rate)
+    bounds = delineate(beat, fit_rr_s, regular, spike)
     if bounds.qrs_on is not None:  # second pass with the wander left by the filter removed beat by beat
-        segment = segment - isoelectric_baseline(segment, rate, inside + bounds.qrs_on - beat.fiducial)
+        segment = segment - isoelectric_baseline(segment, rate, inside + bounds.pr_segment_end - beat.fiducial)
         beat = median_beat(segment, rate, dominant, *window_s)
-        bounds = delineate(beat, fit_rr_s, regular)
+        bounds = delineate(beat, fit_rr_s, regular, spike)
     values: dict = {key: None for key in WAVE_KEYS}
     reasons: dict[str, str] = {}
     for key, reason in (bounds.problems or {}).items():
@@ -214,7 +220,7 @@ def _measure_window(filtered: np.ndarray, rate: float, names: tuple[str, ...] | 
         values["qtc_bazett"] = round(qtc.bazett(qt_ms, mean_rr_s), 1)  # each window with its own RR
         values["qtc_fridericia"] = round(qtc.fridericia(qt_ms, mean_rr_s), 1)
     _measure_axes(values, reasons, beat.waveform, rate, names, bounds)
-    return values, reasons, MedianBeatView(beat, bounds, names, (dominant + first) / rate)
+    return values, reasons, MedianBeatView(beat, bounds, names, beat_times_s)
 
 
 def _measure_axes(result: dict, unmeasured: dict, waveform: np.ndarray, rate: float,

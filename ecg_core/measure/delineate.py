@@ -14,7 +14,7 @@ import numpy as np
 from scipy.signal import find_peaks
 
 from .filters import lowpass
-from .qrs import qrs_bounds, widen_to_leads
+from .qrs import qrs_bounds, start_after_spike, widen_to_leads
 from .template import MedianBeat, spatial_velocity
 from .trapezium import trapezium_boundary
 
@@ -45,15 +45,18 @@ class Boundaries:
     p_off: int | None = None
     t_end: int | None = None
     baseline_mv: np.ndarray | None = None  # per lead: the isoelectric (PR segment) level
+    pr_segment_end: int | None = None  # the QRS onset, or where the spike starts that paces the QRS
     problems: dict[str, str] | None = None  # boundary name → why it is missing
 
 
-def delineate(beat: MedianBeat, rr_s: float, regular: bool = True) -> Boundaries:
+def delineate(beat: MedianBeat, rr_s: float, regular: bool = True, pacing_spike: int | None = None) -> Boundaries:
     """QRS, then the T peak, P wave and T end, on a median beat whose waves fit in ``rr_s`` s (the mean RR
     interval; a short one for an irregular rhythm).
 
     ``regular``: whether the beats' RR intervals are regular; only then does the previous beat's T
     wave sit at one place in the median beat, where a P wave riding on it can be recognised.
+    ``pacing_spike``: the sample of the beats' ventricular pacing spike, which the QRS starts after
+    (`qrs.start_after_spike`).
     """
     fs, wave = beat.fs, beat.waveform
     qrs = qrs_bounds(spatial_velocity(wave, fs), fs, beat.fiducial, to_knees=True)
@@ -61,7 +64,10 @@ def delineate(beat: MedianBeat, rr_s: float, regular: bool = True) -> Boundaries
         return Boundaries(problems={"qrs": "no clear QRS complex in the median beat"})
     smooth = lowpass(wave, fs, _P_T_HIGH_HZ)  # slow waves: the QRS band's noise is not needed
     qrs_on, qrs_off = widen_to_leads(smooth, fs, *qrs)
-    baseline = wave[:, max(0, qrs_on - int(0.02 * fs)):qrs_on + 1].mean(axis=1, keepdims=True)  # PR segment
+    pr_end = qrs_on  # where the slope rule starts the QRS: a pacing spike's remains, in a paced beat
+    if pacing_spike is not None:
+        qrs_on = start_after_spike(wave, fs, qrs_on, pacing_spike)
+    baseline = wave[:, max(0, pr_end - int(0.02 * fs)):pr_end + 1].mean(axis=1, keepdims=True)  # PR segment
     deviation = smooth - baseline  # the filter is linear and passes a constant level unchanged
     magnitude = np.sqrt(np.sum(deviation ** 2, axis=0))
     problems: dict[str, str] = {}
@@ -71,7 +77,7 @@ def delineate(beat: MedianBeat, rr_s: float, regular: bool = True) -> Boundaries
              if t_wave is not None else None)
     # the previous beat's T wave ends one RR before this one's (only a regular rhythm puts it at one place)
     previous_t_end = t_end - rr if t_end is not None and regular else None
-    p_on, p_off = _p_wave(deviation, beat, qrs_on, previous_t_end, rr_s, regular, problems)
+    p_on, p_off = _p_wave(deviation, beat, pr_end, previous_t_end, rr_s, regular, problems)
     if "t_end" in problems:  # the P wave runs into this T wave's end (seen one RR later)
         t_end = None
     elif t_wave is None:
@@ -86,7 +92,7 @@ def delineate(beat: MedianBeat, rr_s: float, regular: bool = True) -> Boundaries
         t_end = None
         problems["t_end"] = ("the T wave ends too close to the next QRS complex and no separate P wave is "
                              "seen: a P wave may be hidden in its end, so the end is not measured")
-    return Boundaries(qrs_on, qrs_off, p_on, p_off, t_end, baseline[:, 0], problems)
+    return Boundaries(qrs_on, qrs_off, p_on, p_off, t_end, baseline[:, 0], pr_end, problems)
 
 
 class _TWave(NamedTuple):
@@ -155,21 +161,22 @@ def _second_lobe(deviation: np.ndarray, after: np.ndarray, t_peak: int, rise: in
     return lobe if lobe < lobe_end - 2 and tall and opposed else None
 
 
-def _p_wave(deviation: np.ndarray, beat: MedianBeat, qrs_on: int, previous_t_end: int | None, rr_s: float,
+def _p_wave(deviation: np.ndarray, beat: MedianBeat, pr_end: int, previous_t_end: int | None, rr_s: float,
             regular: bool, problems: dict[str, str]) -> tuple[int | None, int | None]:
     """(P onset, P offset), both None when no P wave is measured.
 
     The P wave is looked for from the end of the previous beat's T wave (or `_MAX_PR_S` before the QRS)
-    up to the QRS, on each lead's distance from a straight line through the window's two ends: the TP
-    and PR levels differ (atrial repolarisation, wander), and the line leaves the P wave alone on a flat
-    floor. An irregular rhythm has no one place for the previous T wave, so there the P wave must also
-    stand clear of the start of the window (no isoelectric lead-in: what is left of varying T and f waves).
+    up to the end of the PR segment ``pr_end`` (the QRS onset, or a ventricular pacing spike), on each lead's
+    distance from a straight line through the window's two ends: the TP and PR levels differ (atrial
+    repolarisation, wander), and the line leaves the P wave alone on a flat floor. An irregular rhythm has no
+    one place for the previous T wave, so there the P wave must also stand clear of the start of the window (no
+    isoelectric lead-in: what is left of varying T and f waves).
     """
     fs = beat.fs
-    start = max(0, qrs_on - int(min(_MAX_PR_S, 0.9 * rr_s) * fs))
+    start = max(0, pr_end - int(min(_MAX_PR_S, 0.9 * rr_s) * fs))
     if previous_t_end is not None:
         start = max(start, previous_t_end + int(_TP_GAP_S * fs))
-    stop = qrs_on - int(0.01 * fs)
+    stop = pr_end - int(0.01 * fs)
     if stop - start < int(0.06 * fs):
         problems["p"] = "no room for a P wave between the previous T wave and the QRS complex"
         return None, None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .pacing import BRIDGE_S
 from .trapezium import trapezium_boundary
 
 _QRS_SEARCH_S = (0.15, 0.2)  # QRS boundaries are looked for this far before / after the fiducial point
@@ -25,6 +26,8 @@ _LEAD_QRS_MIN_MV = 0.4  # a lead whose QRS spans this much may extend the global
 _LEAD_EDGE_FRACTION = 0.1  # ... while its own slope is above this fraction of its QRS peak slope ...
 _LEAD_EDGE_MV_S = 5.0  # ... and above this: a slow terminal wave (RBBB's R' in V1) that sharper leads drown
 _LEAD_REACH_S = (0.04, 0.06)  # ... by at most this much before the onset / after the offset
+_FUSION_LOOKBACK_S = 0.008  # a lead already this far from its onset level this long before a pacing spike ...
+_FUSION_MV = 0.05  # ... by this much: the QRS began before the pacemaker fired (a fusion beat)
 
 
 def qrs_bounds(velocity: np.ndarray, fs: float, fiducial: int, *, to_knees: bool = False) -> tuple[int, int] | None:
@@ -90,6 +93,25 @@ def widen_to_leads(wave: np.ndarray, fs: float, onset: int, offset: int) -> tupl
         new_onset = min(new_onset, _last_above(slope, busy[0], low, edge, gap))
         new_offset = max(new_offset, _last_above(slope, busy[-1], high, edge, gap))
     return new_onset, new_offset
+
+
+def start_after_spike(wave: np.ndarray, fs: float, onset: int, spike: int) -> int:
+    """The QRS onset of a ventricular-paced median beat (leads × samples at ``fs`` Hz, its pacing spike at
+    sample ``spike``): no earlier than where the bridged spike ends.
+
+    The pacemaker starts the QRS, so nothing before its spike belongs to it; what the boundary rule finds
+    there is the spike's remains (a real spike decays over 10-20 ms through a cart's input stage, and
+    bridging leaves that tail, which the slope rule then reaches back from). Unless the QRS was already
+    under way: a lead `_FUSION_MV` off its level at ``onset`` `_FUSION_LOOKBACK_S` before the spike is a
+    fusion beat, begun by the heart's own conduction, and keeps its onset.
+    """
+    spike_end = spike + int(round(BRIDGE_S * fs))
+    if onset >= spike_end or not 0 <= spike < wave.shape[1]:
+        return onset
+    look = spike - int(round(_FUSION_LOOKBACK_S * fs))
+    if onset <= look and np.max(np.abs(wave[:, look] - wave[:, onset])) >= _FUSION_MV:
+        return onset
+    return min(spike_end, wave.shape[1] - 1)
 
 
 def _last_above(velocity: np.ndarray, index: int, limit: int, edge: float, gap: int) -> int:
