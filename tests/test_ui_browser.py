@@ -186,8 +186,14 @@ def test_urgent_findings_on_top_and_per_lead_st_levels(page, server, tmp_path):
     banner_top = page.find_element(By.ID, "urgent").location["y"]
     assert banner_top < page.find_element(By.ID, "results").location["y"]  # above everything else
     per_lead = api["clinical_analysis"]["physiological_parameters"]["per_lead"]
-    header = [th.text for th in page.find_elements(By.CSS_SELECTOR, "#per-lead thead th")]
-    column = header.index("st j mv")
+    header = page.find_elements(By.CSS_SELECTOR, "#per-lead thead th")
+    column = [th.get_attribute("data-key") for th in header].index("st_j_mv")
+    assert header[column].text == "ST J (mV)"
+    labels = {th.get_attribute("data-key"): th.text for th in header[1:]}
+    assert labels["r_prime_amplitude_mv"] == "R′ (mV)" and labels["q_duration_ms"] == "Q (ms)"
+    assert labels["st_j60_mv"] == "ST J+60 (mV)" and labels["qrs_area_mv_ms"] == "QRS area (mV·ms)"
+    page.execute_script("arguments[0].scrollIntoView()", page.find_element(By.ID, "per-lead"))
+    _shot(page, "02c-per-lead")
     flagged = {row.get_attribute("data-lead") for row in page.find_elements(By.CSS_SELECTOR, "#per-lead tbody tr")
                if "flag" in row.find_elements(By.TAG_NAME, "td")[column].get_attribute("class")}
     assert flagged == {lead for lead, values in per_lead.items() if abs(values["st_j_mv"]) >= 0.1} == {"II", "III", "aVF"}

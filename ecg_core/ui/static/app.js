@@ -249,11 +249,27 @@ function showPerLead(tableId, perLead) {
   const head = $(tableId).tHead;
   head.replaceChildren();
   const headRow = head.insertRow();
-  for (const text of ["lead", ...keys]) headRow.append(Object.assign(document.createElement("th"), { textContent: text.replace(/_/g, " ") }));
+  headRow.append(Object.assign(document.createElement("th"), { textContent: "lead" }));
+  for (const key of keys) {
+    const label = tableId === "per-lead" ? perLeadLabel(key) : key.replace(/_/g, " ");
+    const th = Object.assign(document.createElement("th"), { textContent: label, title: key });
+    th.dataset.key = key;
+    headRow.append(th);
+  }
   fill(tableId, leads, [[(lead) => lead], ...keys.map((key) => [(lead) => fmt(perLead[lead][key]),
     // ST deviation of 0.1 mV (1 mm) or more, the usual threshold, is highlighted in our own table (mV)
     (lead) => (/^st/i.test(key) && Math.abs(perLead[lead][key]) >= 0.1 && tableId === "per-lead" ? "num flag" : "num")])]);
   [...$(tableId).tBodies[0].rows].forEach((row, i) => { row.dataset.lead = leads[i]; });
+}
+
+// Our per-lead keys (wave_unit, e.g. r_prime_amplitude_mv) as a cart prints them: "R′ (mV)", "ST J+60 (mV)".
+function perLeadLabel(key) {
+  const units = { mv: "mV", ms: "ms", mv_ms: "mV·ms" };
+  const unit = Object.keys(units).sort((a, b) => b.length - a.length).find((u) => key.endsWith(`_${u}`));
+  const name = key.slice(0, unit ? -unit.length - 1 : undefined).replace(/_(amplitude|duration)$/, "")
+    .replace(/_prime/, "′").replace(/^st_j60$/, "ST J+60").replace(/^st_j$/, "ST J").replace(/^qrs_area$/, "QRS area")
+    .replace(/^[pqrst]′?$/, (wave) => wave.toUpperCase());
+  return unit ? `${name} (${units[unit]})` : name;
 }
 
 // ---- ECG paper: 25 mm/s, 10 mm/mV, 1 mm minor and 5 mm major lines --------------------------------
