@@ -215,6 +215,7 @@ def test_the_decay_a_pacing_spike_leaves_is_taken_out():
             before = steepest_after_spikes_mv(record.signal, spikes, half)
             after = steepest_after_spikes_mv(bridge_spikes(record.signal, record.fs, spikes), spikes, half)
             assert after < before / 2.5 and after < 0.1, number
+            assert spike_tail_ratio(record.signal, spikes[:2], half) is None  # two spikes judge no cart
 
 
 # What each cart file states with an issue tolerance, as the fixtures' README lists it and tests/test_files_cart.py

@@ -24,6 +24,7 @@ _PACED_SHARE = 0.5  # a chamber is paced when this share of beats has its spike
 _TAIL_MIN_MV = 0.2  # a spike's tail this large where its bridge ends is subtracted ...
 _TAIL_RATIOS = (0.3, 0.95)  # ... when it decays by a ratio per sample within these
 _TAIL_END_FRACTION = 0.01  # ... over as many samples as it takes to fall to this fraction
+_TAIL_MIN_SPIKES = 3  # the decay is a property of the cart, judged on this many spikes at least (one is an artefact)
 _SPIKE_AT_FIDUCIAL_S = 0.01  # a median beat's spike may lie this far after its fiducial (the steepest point)
 
 
@@ -68,6 +69,8 @@ def spike_tail_ratio(signal: np.ndarray, spikes: np.ndarray, half: int) -> float
     spikes and the leads where the tail is `_TAIL_MIN_MV` or more of successive samples' distances from
     the level before the spike; outside `_TAIL_RATIOS` it is no decay (a bare spike, or a step that stays).
     """
+    if spikes.size < _TAIL_MIN_SPIKES:
+        return None
     ratios = []
     for spike in spikes:
         if spike - half < 0 or spike + half + 2 >= signal.shape[1]:
