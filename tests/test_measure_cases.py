@@ -174,6 +174,22 @@ def test_per_lead_measurements_match_the_philips_carts(name):
     assert abs(p_duration_ms.mean()) <= 8 and np.median(np.abs(p_duration_ms)) <= 10
 
 
+@pytest.mark.parametrize("name", ["welchallyn_simulator_2007.scp", "welchallyn_simulator_2008.scp"])
+def test_st_levels_match_the_welch_allyn_carts(name):
+    """Against the Welch Allyn carts' own per-lead ST levels (SCP section 10, µV), in all 12 leads: at the
+    J point and 60 ms after it. (Their Q, R and S amplitudes are not compared: they do not describe the
+    stored signal, lead I's S being 0.24 mV deep in every stored beat of the 2007 file and 0.335 in its table.)"""
+    source = _cart_file("scp", name)
+    recording = source.recording
+    per_lead = measure(recording.signal, recording.fs, recording.lead_names)["per_lead"]
+    assert set(source.cart_lead_measurements) == set(recording.lead_names)
+    cart = source.cart_lead_measurements
+    at_j = np.abs([per_lead[lead]["st_j_mv"] - cart[lead]["j_point_amplitude"] / 1000 for lead in cart])
+    at_j60 = np.abs([per_lead[lead]["st_j60_mv"] - cart[lead]["st_j60"] / 1000 for lead in cart])
+    print(f"\n{name}: ST at J max |ours − cart| {at_j.max():.3f} mV, at J+60 {at_j60.max():.3f} mV")
+    assert at_j.max() <= 0.03 and at_j60.max() <= 0.015
+
+
 def test_morphology_the_welch_allyn_cart_states():
     """The Welch Allyn cart's own statements on its 2007 file (Swedish): "RSR' in V1", "Q > 40 ms i V2",
     "Q/R > 1/3 i V2", left ventricular hypertrophy ("VK-hypertrofi") with a Sokolow index of 4.1 mV. Our
