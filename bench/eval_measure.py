@@ -51,11 +51,16 @@ def interval_summary(rows: list[dict], key: str) -> dict:
     """mean/SD of measured − reference (ms) over records with both, and coverage over records with a reference."""
     pairs = [(row["measured"][key], row["record"].reference[key]) for row in rows
              if row["record"].reference[key] is not None]
-    differences = np.array([m - r for m, r in pairs if m is not None])
-    return {"n_reference": len(pairs), "n_both": int(differences.size),
-            "coverage": differences.size / len(pairs) if pairs else float("nan"),
-            "mean": float(differences.mean()) if differences.size else float("nan"),
-            "sd": float(differences.std()) if differences.size else float("nan")}
+    return _difference_summary([m - r for m, r in pairs if m is not None], len(pairs))
+
+
+def _difference_summary(differences: list[float], n_reference: int) -> dict:
+    """{"n_reference", "n_both", "coverage", "mean", "sd"} of measured − reference differences."""
+    values = np.array(differences)
+    return {"n_reference": n_reference, "n_both": int(values.size),
+            "coverage": values.size / n_reference if n_reference else float("nan"),
+            "mean": float(values.mean()) if values.size else float("nan"),
+            "sd": float(values.std()) if values.size else float("nan")}
 
 
 def lead_p_duration_summary(rows: list[dict]) -> dict:
@@ -71,10 +76,7 @@ def lead_p_duration_summary(rows: list[dict]) -> dict:
             ours = per_lead.get(lead, {}).get("p_duration_ms")
             if ours:
                 differences.append(ours - reference)
-    values = np.array(differences)
-    return {"n_reference": n_reference, "n_both": int(values.size), "coverage": values.size / max(n_reference, 1),
-            "mean": float(values.mean()) if values.size else float("nan"),
-            "sd": float(values.std()) if values.size else float("nan")}
+    return _difference_summary(differences, n_reference)
 
 
 def rhythm_summary(rows: list[dict]) -> dict:
