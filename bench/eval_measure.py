@@ -27,6 +27,7 @@ import numpy as np  # noqa: E402
 import ludb_reference  # noqa: E402
 from ecg_core.files.compare import measurement_vs_cart  # noqa: E402
 from ecg_core.measure import measure  # noqa: E402
+from ecg_core.measure.core import analyse  # noqa: E402
 
 FIXTURES = ROOT.parent / "shared" / "fixtures"
 LUDB = FIXTURES / "ludb"
@@ -42,8 +43,9 @@ def evaluate_ludb(numbers: list[int]) -> list[dict]:
     rows = []
     for number in numbers:
         record = ludb_reference.load(LUDB, number)
-        measured = measure(record.signal, record.fs, ludb_reference.LEADS)
-        rows.append({"number": number, "split": ludb_reference.split(number), "record": record, "measured": measured})
+        analysis = analyse(record.signal, record.fs, ludb_reference.LEADS)
+        rows.append({"number": number, "split": ludb_reference.split(number), "record": record,
+                     "measured": analysis.measurements, "median_beat": analysis.median_beat})
     return rows
 
 
@@ -77,6 +79,74 @@ def lead_p_duration_summary(rows: list[dict]) -> dict:
             if ours:
                 differences.append(ours - reference)
     return _difference_summary(differences, n_reference)
+
+
+def trimmed_reference_summary(rows: list[dict], key: str, trim: int) -> dict:
+    """As `interval_summary`, against the reference built with the ``trim`` most extreme leads dropped at
+    each boundary (`ludb_reference.global_reference`; the declared reference drops one)."""
+    pairs = [(row["measured"][key], ludb_reference.global_reference(row["record"], trim)[key]) for row in rows]
+    pairs = [(measured, reference) for measured, reference in pairs if reference is not None]
+    return _difference_summary([m - r for m, r in pairs if m is not None], len(pairs))
+
+
+def qrs_margin_summary(rows: list[dict]) -> dict:
+    """Where the experts' global QRS boundaries lie against ours, and what the signal does between them.
+
+    On each unpaced record's median beat: the reference QRS onset and offset (`ludb_reference.qrs_span_near`
+    at each of its dominant beats, median over them) and ours. Over the span between the two onsets (on
+    records where ours is later), the largest excursion of any lead (µV, from its level at the start of the
+    span); the same for a span as long just before the reference onset (PR segment) and just after ours
+    (the QRS itself). Likewise at the offset: the span between ours and the reference's, as long just after
+    the reference's (ST segment) and just before ours. Medians over the records.
+    """
+    found: dict[str, list[float]] = {name: [] for name in (
+        "onset_gap_ms", "onset_gap_uv", "pr_segment_uv", "after_our_onset_uv",
+        "offset_gap_ms", "offset_gap_uv", "st_segment_uv", "before_our_offset_uv")}
+    for row in rows:
+        view = row["median_beat"]
+        if row["record"].paced or view is None or view.bounds.qrs_on is None:
+            continue
+        reference = _reference_qrs_in_median_beat(row["record"], view)
+        if reference is None:
+            continue
+        wave, ms = view.beat.waveform, 1000.0 / view.beat.fs
+        (reference_on, reference_off), ours_on, ours_off = reference, view.bounds.qrs_on, view.bounds.qrs_off
+        if ours_on > reference_on:
+            gap = ours_on - reference_on
+            found["onset_gap_ms"].append(gap * ms)
+            found["onset_gap_uv"].append(_excursion_uv(wave, reference_on, ours_on))
+            found["pr_segment_uv"].append(_excursion_uv(wave, reference_on - gap, reference_on))
+            found["after_our_onset_uv"].append(_excursion_uv(wave, ours_on, ours_on + gap))
+        if reference_off > ours_off:
+            gap = reference_off - ours_off
+            found["offset_gap_ms"].append(gap * ms)
+            found["offset_gap_uv"].append(_excursion_uv(wave, ours_off, reference_off))
+            found["st_segment_uv"].append(_excursion_uv(wave, reference_off, reference_off + gap))
+            found["before_our_offset_uv"].append(_excursion_uv(wave, ours_off - gap, ours_off))
+    summary = {name: float(np.median(values)) if values else float("nan") for name, values in found.items()}
+    summary.update(n_onset=len(found["onset_gap_ms"]), n_offset=len(found["offset_gap_ms"]))
+    return summary
+
+
+def _reference_qrs_in_median_beat(record, view) -> tuple[int, int] | None:
+    """The reference QRS onset and offset as samples of the median beat: median over its dominant beats."""
+    scale = view.beat.fs / record.fs
+    spans = []
+    for time_s in view.beat_times_s:
+        sample = int(round(time_s * record.fs))
+        span = ludb_reference.qrs_span_near(record, sample)
+        if span is not None:
+            spans.append([(boundary - sample) * scale for boundary in span])
+    if not spans:
+        return None
+    onset, offset = np.median(spans, axis=0)
+    return view.beat.fiducial + int(round(onset)), view.beat.fiducial + int(round(offset))
+
+
+def _excursion_uv(wave: np.ndarray, start: int, stop: int) -> float:
+    """Largest distance (µV) of any lead from its own level at ``start``, over samples start..stop."""
+    start, stop = max(0, start), min(wave.shape[1] - 1, stop)
+    return float(np.max(np.abs(wave[:, start:stop + 1] - wave[:, start:start + 1]))) * 1000.0
 
 
 def rhythm_summary(rows: list[dict]) -> dict:
@@ -164,6 +234,17 @@ def main() -> None:
         s = lead_p_duration_summary(subset)
         print(f"  per-lead P duration {s['mean']:+6.1f} ± {s['sd']:5.1f} ms  coverage {s['coverage']:.0%} "
               f"({s['n_both']}/{s['n_reference']} leads)")
+        for trim in (0, 2, 3):
+            s = trimmed_reference_summary(subset, "qrs_duration", trim)
+            print(f"  qrs_duration  {s['mean']:+6.1f} ± {s['sd']:5.1f} ms  against the reference dropping {trim} "
+                  f"extreme leads instead of 1")
+        m = qrs_margin_summary(subset)
+        print(f"  QRS onset: the experts' {m['onset_gap_ms']:.0f} ms before ours ({m['n_onset']} records); "
+              f"largest lead excursion {m['onset_gap_uv']:.0f} µV between the two, {m['pr_segment_uv']:.0f} µV over "
+              f"as long of PR segment before, {m['after_our_onset_uv']:.0f} µV as long after ours")
+        print(f"  QRS offset: the experts' {m['offset_gap_ms']:.0f} ms after ours ({m['n_offset']} records); "
+              f"{m['offset_gap_uv']:.0f} µV between, {m['st_segment_uv']:.0f} µV over as long of ST segment after, "
+              f"{m['before_our_offset_uv']:.0f} µV as long before ours")
         r = rhythm_summary(subset)
         print(f"  PR on sinus {r['pr_on_sinus']:.0%}, QT on sinus {r['qt_on_sinus']:.0%} ({r['sinus']} records); "
               f"PR None on AF/flutter {r['pr_none_on_af']:.0%} ({r['af']}); HR within 3 bpm {r['hr_within_3']:.0%}")

@@ -88,6 +88,27 @@ def _latest(values: list[int], trim: int) -> int:
     return ordered[max(len(ordered) - 1 - trim, 0)]
 
 
+def _qrs_span(waves: list[dict], centre: int, fs: float, trim: int) -> tuple[int, int]:
+    """(QRS onset, QRS offset) samples of the beat whose QRS peaks near ``centre``: earliest onset and latest
+    offset over the leads that annotate it, each after dropping the ``trim`` most extreme leads."""
+    qrs = [wave for lead_waves in waves for wave in lead_waves["N"] if abs(wave[1] - centre) <= _SAME_BEAT_S * fs]
+    return _earliest([w[0] for w in qrs], trim), _latest([w[2] for w in qrs], trim)
+
+
+def qrs_span_near(record: LudbRecord, sample: int, trim: int = 1) -> tuple[int, int] | None:
+    """The reference (QRS onset, QRS offset) samples of the beat at ``sample``, built as the global reference
+    is; None when fewer than half of the leads annotate a QRS there."""
+    leads = sum(any(abs(peak - sample) <= _SAME_BEAT_S * record.fs for _, peak, _ in waves["N"])
+                for waves in record.lead_waves)
+    return _qrs_span(list(record.lead_waves), sample, record.fs, trim) if 2 * leads >= len(LEADS) else None
+
+
+def global_reference(record: LudbRecord, trim: int) -> dict:
+    """The record's global reference intervals (as in `LudbRecord.reference`) with the ``trim`` most extreme
+    leads dropped at each boundary instead of one."""
+    return _reference(list(record.lead_waves), record.fs, trim)
+
+
 def _reference(waves: list[dict], fs: float, trim: int) -> dict:
     peaks = sorted((peak, lead) for lead, lead_waves in enumerate(waves) for _, peak, _ in lead_waves["N"])
     groups: list[list[tuple[int, int]]] = []
@@ -104,8 +125,7 @@ def _reference(waves: list[dict], fs: float, trim: int) -> dict:
             continue
         centre = int(np.median([peak for peak, _ in group]))
         centres.append(centre)
-        qrs = [wave for lead_waves in waves for wave in lead_waves["N"] if abs(wave[1] - centre) <= _SAME_BEAT_S * fs]
-        qrs_on, qrs_off = _earliest([w[0] for w in qrs], trim), _latest([w[2] for w in qrs], trim)
+        qrs_on, qrs_off = _qrs_span(waves, centre, fs, trim)
         per_beat["qrs_duration"].append((qrs_off - qrs_on) * ms)
         # P waves ending before this QRS and within 450 ms of it; T waves starting after it, within 700 ms
         p_waves = [w for lw in waves for w in lw["p"] if w[2] <= qrs_on + 2 and qrs_on - w[0] <= 0.45 * fs]
