@@ -133,14 +133,14 @@ def _reference_qrs_in_median_beat(record, view) -> tuple[int, int] | None:
     scale = view.beat.fs / record.fs
     spans = []
     for time_s in view.beat_times_s:
-        sample = int(round(time_s * record.fs))
+        sample = round(time_s * record.fs)
         span = ludb_reference.qrs_span_near(record, sample)
         if span is not None:
             spans.append([(boundary - sample) * scale for boundary in span])
     if not spans:
         return None
     onset, offset = np.median(spans, axis=0)
-    return view.beat.fiducial + int(round(onset)), view.beat.fiducial + int(round(offset))
+    return view.beat.fiducial + round(onset), view.beat.fiducial + round(offset)
 
 
 def _excursion_uv(wave: np.ndarray, start: int, stop: int) -> float:

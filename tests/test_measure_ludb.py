@@ -87,7 +87,7 @@ def test_the_qrs_boundaries_lie_where_the_signal_changes(ludb_rows, split):
     """The QRS bias against the experts is their margin, not a part of the QRS we miss: between their global
     onset and ours (12 ms) the leads move no more than over as long of PR segment before it (18-19 against
     21-22 µV, medians over the unpaced records), and over as long after ours they move 8-11 times that;
-    between our offset and theirs (6-8 ms) about what the ST segment after theirs moves (29 against 22 µV),
+    between our offset and theirs (6-8 ms) a little more than the ST segment after theirs moves (29 against 22 µV),
     and before ours 2.4-2.6 times more. A rule that started the QRS late or ended it early would put the QRS's
     own slope in those gaps."""
     margins = eval_measure.qrs_margin_summary(_split(ludb_rows, split))
