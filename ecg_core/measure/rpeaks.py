@@ -14,6 +14,8 @@ import neurokit2 as nk
 import numpy as np
 
 from ..errors import InputError
+from .filters import bandpass
+from .template import spatial_velocity
 
 _EDGE_PAD_S = 1.0  # mirrored signal added at both ends so beats near the edges are found too
 _EDGE_MARGIN_S = 0.05  # half a QRS: beats peaking closer than this to either edge are not returned
@@ -22,6 +24,9 @@ _REFRACTORY_S = 0.2  # two beats closer than this are one beat
 _MIN_DETECTOR_RR_S = 0.25  # NeuroKit's own minimum beat spacing (its default 0.3 s stops at 200 bpm): 240 bpm
 _SHORT_RR_FRACTION = 0.75  # of the median RR: closer beats seen by only some leads are T waves
 _MIN_SWING_FRACTION = 0.3  # of the typical QRS swing: smaller "beats" are T waves (e.g. at the record's start)
+_T_WAVE_S = 0.45  # a "beat" this soon after the previous one ...
+_T_SLOPE_FRACTION = 0.25  # ... and less steep than this fraction of it, over all leads, is that beat's T wave
+_STEEPEST_HALF_WINDOW_S = 0.06  # a beat's steepest slope is looked for this far either side of it
 
 
 def detect_r_peaks(lead: np.ndarray, fs: float) -> np.ndarray:
@@ -85,7 +90,10 @@ def consensus_beats(signal: np.ndarray, fs: float, max_gap_s: float = 0.1) -> np
 
     Detections from different leads within ``max_gap_s`` of each other are one beat, placed at their
     median. A beat without a strict majority (one of two leads) is dropped when it comes too soon
-    after or before its neighbours: that is a tall T wave or noise in one lead, not a beat.
+    after or before its neighbours: that is a tall T wave or noise in one lead, not a beat. So is a
+    beat, however many leads saw it, that follows the previous one within `_T_WAVE_S` and is far less
+    steep (`drop_t_waves`): tall T waves reach NeuroKit's threshold in about half of the leads, and
+    a little noise decides whether they make a majority.
     """
     per_lead = [detect_r_peaks(lead, fs) for lead in signal]
     pooled = np.sort(np.concatenate(per_lead)) if per_lead else np.zeros(0, dtype=np.int64)
@@ -95,11 +103,33 @@ def consensus_beats(signal: np.ndarray, fs: float, max_gap_s: float = 0.1) -> np
     groups = [group for group in np.split(pooled, group_starts[1:]) if 2 * len(group) >= len(per_lead)]
     beats = np.array([int(np.median(group)) for group in groups], dtype=np.int64)
     weak = np.array([2 * len(group) <= len(per_lead) for group in groups], dtype=bool)
-    if beats.size < 3 or not weak.any():
+    if beats.size >= 3 and weak.any():
+        rr = np.diff(beats)
+        too_close = np.zeros(beats.size, dtype=bool)
+        short = rr < _SHORT_RR_FRACTION * np.median(rr)
+        too_close[:-1] |= short
+        too_close[1:] |= short
+        beats = beats[~(weak & too_close)]
+    return drop_t_waves(signal, fs, beats)
+
+
+def drop_t_waves(signal: np.ndarray, fs: float, beats: np.ndarray) -> np.ndarray:
+    """``beats`` without those that follow the previous kept beat within `_T_WAVE_S` s and whose steepest
+    slope over all leads (band-passed spatial velocity) is below `_T_SLOPE_FRACTION` of its: T waves.
+
+    A T wave rises and falls over 100-200 ms, a QRS in 40-120; on LUDB a T wave taken for a beat is 0.15
+    times as steep as its QRS, while a premature beat (MIT-BIH 208's PVCs, 0.44-0.49 s after the beat
+    before) is at least 0.32 times as steep.
+    """
+    if beats.size < 2:
         return beats
-    rr = np.diff(beats)
-    too_close = np.zeros(beats.size, dtype=bool)
-    short = rr < _SHORT_RR_FRACTION * np.median(rr)
-    too_close[:-1] |= short
-    too_close[1:] |= short
-    return beats[~(weak & too_close)]
+    velocity = spatial_velocity(bandpass(signal, fs), fs)
+    half = max(1, int(_STEEPEST_HALF_WINDOW_S * fs))
+    steepest = np.array([velocity[max(0, beat - half):beat + half + 1].max() for beat in beats])
+    kept = [0]
+    for index in range(1, beats.size):
+        previous = kept[-1]
+        soon = beats[index] - beats[previous] < _T_WAVE_S * fs
+        if not (soon and steepest[index] < _T_SLOPE_FRACTION * steepest[previous]):
+            kept.append(index)
+    return beats[kept]
