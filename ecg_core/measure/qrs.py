@@ -26,6 +26,8 @@ _LEAD_QRS_MIN_MV = 0.4  # a lead whose QRS spans this much may extend the global
 _LEAD_EDGE_FRACTION = 0.1  # ... while its own slope is above this fraction of its QRS peak slope ...
 _LEAD_EDGE_MV_S = 5.0  # ... and above this: a slow terminal wave (RBBB's R' in V1) that sharper leads drown
 _LEAD_REACH_S = (0.04, 0.06)  # ... by at most this much before the onset / after the offset
+_LEAD_RESUME_FRACTION = 0.5  # of its QRS peak slope: a lead this steep there is still in its QRS after a pause
+# (RBBB's R' in V1 after its notch, ~1.0; a T wave rising soon after a wide QRS reaches ~0.3)
 _FUSION_LOOKBACK_S = 0.008  # a lead already this far from its onset level this long before a pacing spike ...
 _FUSION_MV = 0.05  # ... by this much: the QRS began before the pacemaker fired (a fusion beat)
 
@@ -74,7 +76,9 @@ def widen_to_leads(wave: np.ndarray, fs: float, onset: int, offset: int) -> tupl
     The spatial velocity is dominated by the leads with the sharpest QRS; a slow wave in another lead
     (the terminal R' of right bundle branch block in V1, a slurred start) barely shows in it. A lead
     whose QRS spans `_LEAD_QRS_MIN_MV` or more is busy while its own slope stays above both
-    `_LEAD_EDGE_FRACTION` of its QRS peak slope and `_LEAD_EDGE_MV_S` (no longer than a peak's pause below).
+    `_LEAD_EDGE_FRACTION` of its QRS peak slope and `_LEAD_EDGE_MV_S` (no longer than a peak's pause below),
+    and from wherever within that reach its slope climbs back to `_LEAD_RESUME_FRACTION` of that peak: a
+    terminal wave after a notch longer than the pause (a little noise decides which it is) still belongs.
     """
     low = max(0, onset - int(_LEAD_REACH_S[0] * fs))
     high = min(wave.shape[1] - 1, offset + int(_LEAD_REACH_S[1] * fs))
@@ -89,9 +93,10 @@ def widen_to_leads(wave: np.ndarray, fs: float, onset: int, offset: int) -> tupl
         busy = np.flatnonzero(slope[onset:offset + 1] >= floor + _QRS_CORE_FRACTION * (peak - floor)) + onset
         if busy.size == 0:  # the lead's QRS is no steeper than its quietest stretch: nothing to add
             continue
+        resumed = np.flatnonzero(slope[low:high + 1] >= floor + _LEAD_RESUME_FRACTION * (peak - floor)) + low
         edge = floor + max(_LEAD_EDGE_FRACTION * (peak - floor), _LEAD_EDGE_MV_S)
-        new_onset = min(new_onset, _last_above(slope, busy[0], low, edge, gap))
-        new_offset = max(new_offset, _last_above(slope, busy[-1], high, edge, gap))
+        new_onset = min(new_onset, _last_above(slope, min(busy[0], resumed[0]), low, edge, gap))
+        new_offset = max(new_offset, _last_above(slope, max(busy[-1], resumed[-1]), high, edge, gap))
     return new_onset, new_offset
 
 
