@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
-from scipy.signal import find_peaks
+from scipy.signal import find_peaks, savgol_filter
 
-from .filters import lowpass
+from .filters import P_T_HIGH_HZ, lowpass
 from .qrs import qrs_bounds, start_after_spike, widen_to_leads
 from .template import MedianBeat, spatial_velocity
 from .trapezium import trapezium_boundary
@@ -32,7 +32,6 @@ _TP_QUIET_S = 0.016  # ... over this long
 _MIN_P_S = 0.05  # a shorter P wave is only part of one
 _TP_GAP_S = 0.02  # the P wave is looked for from this long after the previous T wave's end
 _P_REACH_S = 0.1  # P boundaries: the trapezium's reference this far from the P peak (LUDB DEV)
-_P_T_HIGH_HZ = 40.0  # P and T waves are found on the median beat low-passed to this
 
 
 @dataclass(frozen=True)
@@ -62,7 +61,7 @@ def delineate(beat: MedianBeat, rr_s: float, regular: bool = True, pacing_spike:
     qrs = qrs_bounds(spatial_velocity(wave, fs), fs, beat.fiducial, to_knees=True)
     if qrs is None:
         return Boundaries(problems={"qrs": "no clear QRS complex in the median beat"})
-    smooth = lowpass(wave, fs, _P_T_HIGH_HZ)  # slow waves: the QRS band's noise is not needed
+    smooth = lowpass(wave, fs, P_T_HIGH_HZ)  # slow waves: the QRS band's noise is not needed
     qrs_on, qrs_off = widen_to_leads(smooth, fs, *qrs)
     pr_end = qrs_on  # where the slope rule starts the QRS: a pacing spike's remains, in a paced beat
     if pacing_spike is not None:
@@ -213,10 +212,17 @@ def _p_wave(deviation: np.ndarray, beat: MedianBeat, pr_end: int, previous_t_end
 
 def _opens_moving(window: np.ndarray, fs: float, p_peak: int) -> bool:
     """Whether the P search window opens on a moving curve (the previous T wave still falling, or the P
-    wave already rising) rather than on the quiet TP segment: its slope there, against the P wave's."""
-    velocity = spatial_velocity(window, fs)
-    opening = velocity[:max(2, int(_TP_QUIET_S * fs))].mean()
-    return bool(opening > _TP_MERGED_FRACTION * velocity[:p_peak + 1].max())
+    wave already rising) rather than on the quiet TP segment: its slope there against the P wave's, both
+    fitted over `_TP_QUIET_S` (least squares) and taken above the window's quietest level, so that noise,
+    which gives a flat line a slope of its own, counts for neither."""
+    span = max(3, int(_TP_QUIET_S * fs) | 1)
+    if window.shape[1] < span:
+        return False
+    slope = savgol_filter(window, span, 1, deriv=1, delta=1.0 / fs, axis=1)
+    velocity = np.sqrt(np.sum(slope ** 2, axis=0))
+    floor = np.percentile(velocity, 10)
+    rise = velocity[span // 2:max(p_peak, span // 2) + 1].max() - floor
+    return bool(velocity[span // 2] - floor > _TP_MERGED_FRACTION * rise)
 
 
 def _p_peak(magnitude: np.ndarray, deviation: np.ndarray | None, lead_noise_mv: np.ndarray) -> int | None:

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .filters import P_T_HIGH_HZ, lowpass
+
 _ALIGN_HALF_WINDOW_S = 0.07  # a beat's fiducial point moves at most this far
 _QRS_WINDOW_S = (0.06, 0.08)  # before and after the fiducial point: the part compared between beats
 _MIN_CORRELATION = 0.85  # QRS shape similarity to the typical beat for a beat to count as dominant
@@ -25,7 +27,8 @@ class MedianBeat:
     fiducial: int  # sample of the QRS fiducial point (peak spatial velocity)
     fs: float
     n_beats: int  # dominant beats averaged
-    noise_mv: np.ndarray  # per lead: standard deviation of single beats around the median (robust)
+    noise_mv: np.ndarray  # per lead: standard deviation of single beats around the median (robust), in the
+    # band the P and T waves are found in (broadband noise above it does not hide them)
 
     @property
     def median_noise_mv(self) -> np.ndarray:
@@ -116,7 +119,10 @@ def median_beat(filtered: np.ndarray, fs: float, fiducials: np.ndarray, before_s
         fits = fits[np.linspace(0, fits.size - 1, _MAX_BEATS).astype(int)]
     beats = _segments(filtered, fits, before, after)  # (n_beats, n_leads, n_samples)
     waveform = np.median(beats, axis=0)
-    noise = 1.4826 * np.median(np.abs(beats - waveform), axis=(0, 2)) if fits.size > 2 else np.zeros(len(waveform))
+    if fits.size > 2:
+        noise = 1.4826 * np.median(np.abs(lowpass(beats - waveform, fs, P_T_HIGH_HZ)), axis=(0, 2))
+    else:
+        noise = np.zeros(len(waveform))
     return MedianBeat(waveform, before, fs, int(fits.size), noise)
 
 
