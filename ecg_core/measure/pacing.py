@@ -2,7 +2,8 @@
 
 A pacing spike lasts under 2 ms, far briefer than any wave of the heart, so it is what a short running
 median (12 ms) cannot follow: the residual of the raw signal around that median is large only at spikes
-(a 500 Hz recording still shows them as one or two samples). A spike seen in several leads at once is a
+(a 500 Hz recording still shows them as one or two samples) and at the apex of a tall, sharp R wave, where
+the running median itself rises and falls by more than the residual; a spike rides on a slower wave. A spike seen in several leads at once is a
 pacemaker output; one shortly before a QRS complex paces the ventricles, one a P wave's length before it
 the atria. The spikes are then taken out (the decay a cart's input stage leaves after them subtracted, the
 spike bridged by linear interpolation) so no filter spreads them into the QRS or P.
@@ -11,10 +12,12 @@ spike bridged by linear interpolation) so no filter spreads them into the QRS or
 from __future__ import annotations
 
 import numpy as np
-from scipy.ndimage import median_filter
+from scipy.ndimage import maximum_filter, median_filter, minimum_filter
 
 _MEDIAN_S = 0.012  # running median this long: every physiological wave follows it, a spike does not
-_SPIKE_MV = 0.5  # residual at least this large (µV-level noise and the sharpest R apex stay far below it)
+_SPIKE_MV = 0.5  # residual at least this large (µV-level noise stays far below it) ...
+_SPIKE_OVER_WAVE = 1.0  # ... and larger than the wave it rides on moves: LUDB's spikes 1.2-110 times, the apex
+# of a tall sharp R wave (LUDB's tallest at 2-3 times their gain) 0.1-0.75 times
 _MIN_LEADS = 2  # a spike in one lead only is an artefact of that lead
 _SAME_SPIKE_S = 0.004  # residual peaks of different leads within this are one spike
 BRIDGE_S = 0.004  # signal replaced either side of a spike
@@ -31,8 +34,12 @@ _SPIKE_AT_FIDUCIAL_S = 0.01  # a median beat's spike may lie this far after its 
 def find_spikes(signal: np.ndarray, fs: float) -> np.ndarray:
     """Sample indices (sorted) of pacemaker spikes in a (n_leads, n_samples) mV recording at ``fs`` Hz."""
     width = max(3, int(_MEDIAN_S * fs) | 1)
-    residual = np.abs(signal - median_filter(signal, size=(1, width), mode="nearest"))
-    hits = residual >= _SPIKE_MV
+    running = median_filter(signal, size=(1, width), mode="nearest")
+    residual = np.abs(signal - running)
+    # the wave under it: how far the running median itself moves within a median's length either side
+    moving = (maximum_filter(running, size=(1, 2 * width + 1), mode="nearest")
+              - minimum_filter(running, size=(1, 2 * width + 1), mode="nearest"))
+    hits = (residual >= _SPIKE_MV) & (residual > _SPIKE_OVER_WAVE * moving)
     if hits.sum(axis=0).max(initial=0) == 0:
         return np.zeros(0, dtype=np.int64)
     gap = max(1, int(_SAME_SPIKE_S * fs))
