@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .measure.core import FLAT_MV, validate_signal
+from .measure.core import validate_signal
+from .measure.lead_selection import FLAT_MV
 from .measure.filters import bandpass, highpass, remove_powerline
 from .measure.rpeaks import consensus_beats
 

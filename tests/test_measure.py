@@ -280,3 +280,26 @@ def test_every_window_of_the_shared_holter_excerpts_gets_wave_measurements(mitbi
                  if not any(measure(recording[:, start:start + window], rate, leads)[key] is not None
                             for key in WAVE_KEYS)]
         assert len(starts) >= 30 and empty == [], name
+
+
+def test_a_loose_electrode_is_left_out_and_said_so():
+    """One lead with a loose electrode's noise (0.2 mV RMS in V3) or a flat lead is left out of every
+    measurement, named in ``leads_left_out`` with the reason, and the intervals are those of the intact
+    recording; noise the whole recording shares (50 µV RMS in every lead) leaves every lead in."""
+    signal, names = synthetic_12lead(70, 170, 95, 400, seed=11)
+    intact = measure(signal, 500, names)
+    assert intact["leads_left_out"] == {}
+    rng = np.random.default_rng(11)
+    damaged = signal.copy()
+    damaged[names.index("V3")] += rng.normal(0.0, 0.2, signal.shape[1])
+    damaged[names.index("V5")] = 0.0
+    result = measure(damaged, 500, names)
+    assert set(result["leads_left_out"]) == {"V3", "V5"}
+    assert result["leads_left_out"]["V3"].startswith("noisy") and result["leads_left_out"]["V5"].startswith("flat")
+    assert "V3" not in result["per_lead"] and "V5" not in result["per_lead"] and "V4" in result["per_lead"]
+    for key, tolerance in (("pr_interval", 6), ("qrs_duration", 6), ("qt_interval", 10)):
+        assert result[key] == pytest.approx(intact[key], abs=tolerance), key
+    shared = measure(signal + rng.normal(0.0, 0.05, signal.shape), 500, names)
+    assert shared["leads_left_out"] == {}
+    unnamed = measure(damaged, 500)
+    assert set(unnamed["leads_left_out"]) == {str(names.index("V3")), str(names.index("V5"))}

@@ -18,7 +18,8 @@ from .. import qtc
 from ..errors import InputError
 from .axes import LIMB_LEAD_VECTORS, frontal_axis_deg
 from .delineate import Boundaries, delineate
-from .filters import bandpass, isoelectric_baseline, measurement_filter, to_analysis_rate
+from .filters import isoelectric_baseline, measurement_filter, to_analysis_rate
+from .lead_selection import FLAT_MV, select_leads
 from .pacing import bridge_spikes, find_spikes, median_beat_spike, pacing_summary
 from .per_lead import per_lead_measurements, voltage_criteria
 from .rpeaks import consensus_beats
@@ -27,11 +28,10 @@ from .template import MedianBeat, align_to_template, beat_window_s, median_beat
 # Result keys and units: heart_rate (bpm, mean ventricular rate), rr_interval, pr_interval, p_duration,
 # qrs_duration, qt_interval, qtc_bazett, qtc_fridericia (ms), p_axis, qrs_axis, t_axis (degrees,
 # frontal plane, -180..180), rhythm_regular (bool), beat_count (QRS complexes detected). The result
-# also holds ``windows`` (median beats measured) and ``unmeasured`` (key → reason).
+# also holds ``windows`` (median beats measured), ``unmeasured`` (key → reason) and ``leads_left_out``.
 MEASUREMENT_KEYS = ("heart_rate", "rr_interval", "pr_interval", "p_duration", "qrs_duration", "qt_interval",
                     "qtc_bazett", "qtc_fridericia", "p_axis", "qrs_axis", "t_axis", "rhythm_regular",
                     "beat_count")
-FLAT_MV = 0.02  # a lead whose band-passed peak-to-peak is below this carries no ECG
 _RATE_LIMITS_BPM = (20.0, 300.0)
 _IRREGULAR_STEP_FRACTION = 0.1  # of the median RR: a larger median change between successive RRs is irregular
 _IRREGULAR_FIT_PERCENTILE = 10  # of the RR intervals: the one an irregular rhythm's T wave must end within
@@ -86,7 +86,8 @@ def analyse(signal, fs: float, lead_names: tuple[str, ...] | list[str] | None = 
     ``voltage_criteria`` (Sokolow-Lyon, Cornell; ``sex`` "M"/"F" sets Cornell's threshold) come from the
     median beat of the first window that gave one. ``pacing`` (`pacing.pacing_summary`) says which
     chambers a pacemaker paces; its spikes are bridged before anything is measured, and in ventricular
-    pacing the PR interval is None.
+    pacing the PR interval is None. ``leads_left_out`` ({lead: reason}) names the leads nothing is measured
+    on (`lead_selection.select_leads`: flat, or far noisier than the others).
     """
     signal, names = validate_signal(signal, fs, lead_names)
     result: dict = {key: None for key in MEASUREMENT_KEYS}
@@ -94,13 +95,13 @@ def analyse(signal, fs: float, lead_names: tuple[str, ...] | list[str] | None = 
                   per_lead={}, voltage_criteria=voltage_criteria({}, sex))
     unmeasured: dict[str, str] = {}
     result["unmeasured"] = unmeasured
-    live = np.ptp(bandpass(signal, fs), axis=1) >= FLAT_MV
-    if not live.any():
+    used, result["leads_left_out"] = select_leads(signal, fs, list(names or map(str, range(signal.shape[0]))))
+    if not used.any():
         _explain(result, unmeasured, f"the signal is flat (no lead varies by {FLAT_MV} mV or more)")
         return Analysis(result, np.zeros(0, dtype=np.int64))
-    spikes = find_spikes(signal[live], fs)
-    analysed, rate = to_analysis_rate(bridge_spikes(signal[live], fs, spikes), fs)
-    names = tuple(name for name, keep in zip(names, live) if keep) if names else None
+    spikes = find_spikes(signal[used], fs)
+    analysed, rate = to_analysis_rate(bridge_spikes(signal[used], fs, spikes), fs)
+    names = tuple(name for name, keep in zip(names, used) if keep) if names else None
     beats = consensus_beats(analysed, rate)
     result["beat_count"] = int(beats.size)
     beats_at_fs = np.minimum(np.round(beats * fs / rate).astype(np.int64), signal.shape[1] - 1)
