@@ -5,7 +5,8 @@ Run: python bench/eval_robustness.py [--records 0,4,8]. Each record is measured 
 condition (noise seeded by the record number): broadband (white) noise of 12.5 and 50 µV RMS added to all
 12 leads (electrode and muscle noise; 50 µV is a tense patient), 50 Hz mains hum of 50 µV peak-to-peak and
 0.3 Hz baseline wander of 1 mV peak-to-peak (breathing), each lead with its own phase; 0.2 mV RMS of noise
-in V3 alone (a loose electrode); the amplitudes halved
+in V3 alone (a loose electrode); a baseline step of 0.5 and of 1 mV in every lead at 4.6 s (an electrode
+moving, a cart's baseline reset); the amplitudes halved
 (a low-voltage ECG) and doubled (a large heart's); the recording resampled to 250 and to 1000 Hz (carts
 record at both). Per condition and measurement, over the records where the clean recording has a value:
 the share still measured, and the share within the tolerance of the clean value (`TOLERANCES`: the issue's
@@ -60,6 +61,15 @@ def one_lead_noisy(lead: int, rms_mv: float):
     return condition
 
 
+def step(height_mv: float, at_fraction: float = 0.46):
+    """Every lead's baseline steps by ``height_mv`` mV at ``at_fraction`` of the recording and stays there."""
+    def condition(signal, fs, rng):
+        stepped = signal.copy()
+        stepped[:, int(at_fraction * signal.shape[1]):] += height_mv
+        return stepped, fs
+    return condition
+
+
 def scaled(gain: float):
     def condition(signal, fs, rng):
         return gain * signal, fs
@@ -76,6 +86,7 @@ def resampled(target_hz: float):
 CONDITIONS = {"white 12.5 µV RMS": white(0.0125), "white 50 µV RMS": white(0.05),
               "mains 50 Hz 50 µV p-p": sine(50.0, 0.05), "wander 0.3 Hz 1 mV p-p": sine(0.3, 1.0),
               "V3 alone 0.2 mV RMS": one_lead_noisy(ludb_reference.LEADS.index("V3"), 0.2),
+              "baseline step 0.5 mV": step(0.5), "baseline step 1 mV": step(1.0),
               "amplitude × 0.5": scaled(0.5), "amplitude × 2": scaled(2.0),
               "resampled to 250 Hz": resampled(250.0), "resampled to 1000 Hz": resampled(1000.0)}
 

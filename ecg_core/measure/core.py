@@ -22,7 +22,7 @@ from .filters import isoelectric_baseline, measurement_filter, to_analysis_rate
 from .lead_selection import FLAT_MV, select_leads
 from .pacing import bridge_spikes, find_spikes, median_beat_spike, pacing_summary
 from .per_lead import per_lead_measurements, voltage_criteria
-from .rpeaks import consensus_beats
+from .rpeaks import find_beats
 from .template import MedianBeat, align_to_template, beat_window_s, median_beat
 
 # Result keys and units: heart_rate (bpm, mean ventricular rate), rr_interval, pr_interval, p_duration,
@@ -102,7 +102,7 @@ def analyse(signal, fs: float, lead_names: tuple[str, ...] | list[str] | None = 
     spikes = find_spikes(signal[used], fs)
     analysed, rate = to_analysis_rate(bridge_spikes(signal[used], fs, spikes), fs)
     names = tuple(name for name, keep in zip(names, used) if keep) if names else None
-    beats = consensus_beats(analysed, rate)
+    beats, analysed = find_beats(analysed, rate)  # baseline steps, if any, taken out of what is measured
     result["beat_count"] = int(beats.size)
     beats_at_fs = np.minimum(np.round(beats * fs / rate).astype(np.int64), signal.shape[1] - 1)
     result["pacing"] = pacing_summary(spikes, beats_at_fs, fs)
