@@ -212,11 +212,11 @@ def test_paced_records_are_found_and_have_no_pr(ludb_rows):
 
 
 def test_a_tall_sharp_r_wave_is_no_pacing_spike(ludb_rows):
-    """The apex of a tall, sharp R wave is also more than a 12 ms running median can follow: at twice
-    LUDB's amplitudes (QRS spans up to 10 mV; left ventricular hypertrophy gives 5 mV and more) records 54, 102, 132 and 142 were called
-    ventricular-paced (PR None). A spike rides on a slower wave and stands out of the running median by
-    more than that median moves; an R apex does not. Unpaced records get no pacing at 2 and 3 times their
-    amplitudes, and the paced ones keep theirs."""
+    """The apex of a tall, sharp R wave is also more than a 12 ms running median can follow: at twice LUDB's
+    amplitudes (QRS spans up to 10 mV; left ventricular hypertrophy gives 5 mV and more) records 54, 102, 132
+    and 142 were called ventricular-paced (PR None). A spike rides on a slower wave and stands out of the
+    running median by more than that median moves; an R apex does not. Unpaced records get no pacing at 2 and 3
+    times their amplitudes, and the paced ones keep theirs."""
     for row in ludb_rows:
         record = row["record"]
         for gain in (2.0, 3.0):

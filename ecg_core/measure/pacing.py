@@ -1,12 +1,12 @@
 """Pacemaker spikes: found, attributed to the chamber they pace, and taken out before the waves are measured.
 
-A pacing spike lasts under 2 ms, far briefer than any wave of the heart, so it is what a short running
-median (12 ms) cannot follow: the residual of the raw signal around that median is large only at spikes
-(a 500 Hz recording still shows them as one or two samples) and at the apex of a tall, sharp R wave, where
-the running median itself rises and falls by more than the residual; a spike rides on a slower wave. A spike seen in several leads at once is a
-pacemaker output; one shortly before a QRS complex paces the ventricles, one a P wave's length before it
-the atria. The spikes are then taken out (the decay a cart's input stage leaves after them subtracted, the
-spike bridged by linear interpolation) so no filter spreads them into the QRS or P.
+A pacing spike lasts under 2 ms, far briefer than any wave of the heart, so it is what a short running median
+(12 ms) cannot follow: the residual of the raw signal around that median is large only at spikes (a 500 Hz
+recording still shows them as one or two samples) and at the apex of a tall, sharp R wave, where the running
+median itself rises and falls by more than the residual; a spike rides on a slower wave. A spike seen in
+several leads at once is a pacemaker output; one shortly before a QRS complex paces the ventricles, one a P
+wave's length before it the atria. The spikes are then taken out (the decay a cart's input stage leaves after
+them subtracted, the spike bridged by linear interpolation) so no filter spreads them into the QRS or P.
 """
 
 from __future__ import annotations

@@ -4,6 +4,7 @@ The detector is NeuroKit2's (gradient-based, Makowski et al. 2021). It looks for
 on the lead and on the inverted lead and the two sets are merged: on MIT-BIH 208 the upright pass alone
 misses most of the beats once the lead is inverted, and in record 100 it misses the one (negative) PVC.
 Detections are then moved to the lead's dominant QRS deflection so beats line up whatever the polarity.
+Over all leads, what the detector takes for a beat but is a T wave or a baseline step is set aside.
 """
 
 from __future__ import annotations
@@ -27,9 +28,10 @@ _MIN_SWING_FRACTION = 0.3  # of the typical QRS swing: smaller "beats" are T wav
 _T_WAVE_S = 0.45  # a "beat" this soon after the previous one ...
 _T_SLOPE_FRACTION = 0.25  # ... and less steep than this fraction of it, over all leads, is that beat's T wave
 _STEEPEST_HALF_WINDOW_S = 0.06  # a beat's steepest slope is looked for this far either side of it
-_STEP_SPAN_S = (0.1, 0.15)  # a "beat" is judged over this long before / after it, in 10 ms bins ...
+_STEP_SPAN_S = (0.1, 0.15)  # a "beat" is judged over this long before / after it ...
+_STEP_BIN_S = 0.01  # ... in bins this long (their means) ...
 _STEP_FRACTION = 0.55  # ... and is a baseline step when the leads' net change is this share of their travel
-_STEP_LEVEL_S = 0.03  # a step's height: the mean level this long after its edge minus this long before
+_STEP_LEVEL_S = 0.03  # a level either side of a step: the mean over this long
 
 
 def detect_r_peaks(lead: np.ndarray, fs: float) -> np.ndarray:
@@ -140,12 +142,14 @@ def _baseline_steps(signal: np.ndarray, fs: float, beats: np.ndarray) -> np.ndar
     detector's filters turn into a QRS-like transient in every lead at once.
 
     A QRS leaves each lead about where it found it, after travelling up and down; a step moves the leads
-    from one level to another and stays. Over `_STEP_SPAN_S` around the detection (means of 10 ms bins),
-    the net change summed over the leads against their summed travel (total variation): on LUDB's 1096
-    beats at most 0.46, for three in four 0.5 and 1 mV steps 0.55-0.97 (lower where the step meets a P or T wave).
+    from one level to another and stays. Over `_STEP_SPAN_S` around the detection (means of `_STEP_BIN_S`
+    bins), the net change summed over the leads (first and last `_STEP_LEVEL_S`) against their summed
+    travel (total variation): on LUDB's 1096 beats at most 0.46, for three in four 0.5 and 1 mV steps
+    0.55-0.97 (lower where the step meets a P or T wave).
     """
-    width = max(1, int(0.01 * fs))
-    before, after = (round(span * 100) for span in _STEP_SPAN_S)
+    width = max(1, int(_STEP_BIN_S * fs))
+    before, after = (round(span / _STEP_BIN_S) for span in _STEP_SPAN_S)
+    level = max(1, round(_STEP_LEVEL_S / _STEP_BIN_S))
     steps = np.zeros(beats.size, dtype=bool)
     for index, beat in enumerate(beats):
         start, stop = beat - before * width, beat + after * width
@@ -153,7 +157,7 @@ def _baseline_steps(signal: np.ndarray, fs: float, beats: np.ndarray) -> np.ndar
             continue
         bins = signal[:, start:stop].reshape(signal.shape[0], before + after, width).mean(axis=2)
         travel = np.abs(np.diff(bins, axis=1)).sum()
-        net = np.abs(bins[:, -3:].mean(axis=1) - bins[:, :3].mean(axis=1)).sum()
+        net = np.abs(bins[:, -level:].mean(axis=1) - bins[:, :level].mean(axis=1)).sum()
         steps[index] = travel > 0 and net >= _STEP_FRACTION * travel
     return steps
 
