@@ -31,9 +31,10 @@ from scipy.signal import resample_poly  # noqa: E402
 
 import ludb_reference  # noqa: E402
 from ecg_core.measure import measure  # noqa: E402
+from eval_measure import CART_TOLERANCES, LUDB  # noqa: E402
 
-LUDB = ROOT.parent / "shared" / "fixtures" / "ludb"
-TOLERANCES = {"heart_rate": 2, "pr_interval": 20, "qrs_duration": 15, "qt_interval": 25, "p_duration": 20}
+TOLERANCES = {**{key: CART_TOLERANCES[key] for key in ("heart_rate", "pr_interval", "qrs_duration", "qt_interval")},
+              "p_duration": CART_TOLERANCES["pr_interval"]}
 
 
 def white(rms_mv: float):

@@ -162,6 +162,12 @@ def is_sinus(record: LudbRecord) -> bool:
             and not is_af_or_flutter(record.rhythm))
 
 
+def has_complete_bundle_branch_block(record: LudbRecord) -> bool:
+    """Complete left or right bundle branch block, and no pacing (a paced QRS is wide for its own reason)."""
+    return not record.paced and any(line.strip().lower().startswith("complete")
+                                    for line in record.conduction.splitlines())
+
+
 def diagnoses(folder: Path, number: int) -> dict[str, str]:
     """The record's row of ``ludb.csv`` (column → its lines joined by "; "), e.g. "Ischemia": "Stemi: septal; ..."."""
     row = _diagnoses(folder).get(number, {})

@@ -88,8 +88,7 @@ def test_complete_bundle_branch_block_stays_wide_under_noise():
     within reach after such a notch is still in its QRS."""
     folder = FIXTURES / "ludb"
     records = (ludb_reference.load(folder, number) for number in ludb_reference.record_numbers(folder))
-    blocks = [record for record in records if not record.paced and any(
-        line.strip().lower().startswith("complete") for line in record.conduction.splitlines())]
+    blocks = [record for record in records if ludb_reference.has_complete_bundle_branch_block(record)]
     assert len(blocks) == 5
     for record in blocks:
         for seed, rms_mv in enumerate((0.005, 0.005, 0.0125, 0.0125)):

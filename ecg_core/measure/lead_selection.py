@@ -2,7 +2,7 @@
 
 Global boundaries come from all leads at once (spatial velocity and magnitude), so one loose electrode's
 noise reaches every interval: on LUDB, 0.2 mV of noise in V3 alone put the QRS out of 15 ms of the clean
-recording's on 44 of 100 records. Carts leave such a lead out of the global measurement; so does this.
+recording's on 31 of 100 records (`bench/eval_robustness.py`). Carts leave such a lead out of the global measurement; so does this.
 """
 
 from __future__ import annotations
