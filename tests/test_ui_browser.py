@@ -149,6 +149,7 @@ def test_real_12_lead_upload_shows_what_the_api_answers(page, server, real_12_le
     assert present == set(api["findings"])
     # quality per lead, and the demo notice impossible to miss
     assert len(page.find_elements(By.CSS_SELECTOR, "#quality tbody tr")) == 12
+    assert not page.find_element(By.ID, "leads-left-out").is_displayed()  # every lead measured
     banner = page.find_element(By.ID, "demo-banner")
     assert banner.is_displayed() and api["notice"] in banner.text
     # the paper: 25 mm/s at 4 px/mm over 250 mm plus margins, four rows of 40 mm; ink on it
@@ -162,6 +163,30 @@ def test_real_12_lead_upload_shows_what_the_api_answers(page, server, real_12_le
                if row.find_elements(By.CSS_SELECTOR, "td.flag")}
     table = _api(server, "/ui/api/analyze", {"inputs": inputs}).json()["measurement_table"]
     assert flagged == {row["key"] for row in table if row["flag"]}
+
+
+def test_a_lead_left_out_of_the_measurements_is_named_with_its_reason(page, server, real_12_lead, tmp_path):
+    _, inputs = real_12_lead
+    signal = np.asarray(inputs["signal"])
+    signal[inputs["lead_names"].index("V3")] += np.random.default_rng(0).normal(0, 0.2, signal.shape[1])
+    noisy = {**inputs, "signal": signal.round(5).tolist()}  # a loose V3 electrode
+    path = tmp_path / "code15_loose_v3.json"
+    path.write_text(json.dumps(noisy))
+    _upload(page, path)
+    _wait(page, lambda d: d.find_element(By.ID, "leads-left-out").is_displayed()
+          and not d.find_element(By.ID, "progress").is_displayed())
+    _shot(page, "02a-lead-left-out")
+    measured = _api(server, "/", {"inputs": {**noisy, "task": "analyze"}}).json()[0]["clinical_analysis"][
+        "physiological_parameters"]
+    assert list(measured["leads_left_out"]) == ["V3"]
+    note = page.find_element(By.ID, "leads-left-out").text
+    assert note == f"Left out of the measurements: V3 ({measured['leads_left_out']['V3']})"
+    marked = {row.get_attribute("data-lead"): row.find_elements(By.TAG_NAME, "td")[2].text
+              for row in page.find_elements(By.CSS_SELECTOR, "#quality tbody tr.left-out")}
+    assert list(marked) == ["V3"] and marked["V3"].endswith("left out of the measurements")
+    per_lead_rows = [row.get_attribute("data-lead") for row in page.find_elements(By.CSS_SELECTOR, "#per-lead tbody tr")]
+    assert per_lead_rows == list(measured["per_lead"]) and "V3" not in per_lead_rows
+    assert _summary_value(page, "qrs_duration") == f"{measured['qrs_duration']:g} ms"
 
 
 def _inferior_st_elevation(tmp_path: Path) -> tuple[Path, dict]:

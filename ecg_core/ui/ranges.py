@@ -24,6 +24,11 @@ NORMAL_RANGES: dict[str, tuple[str, str, float | None, float | None]] = {
 }
 
 
+def measurements_of(result: dict) -> dict:
+    """The measurement dict of an analyze result (its clinical analysis's) or of a measure result."""
+    return result.get("measurements") or result.get("clinical_analysis", {}).get("physiological_parameters", {})
+
+
 def measurement_table(result: dict, patient: Patient = Patient()) -> list[dict]:
     """One row per measurement of an analyze/measure result: value, unit, normal range (``low``, ``high``
     and its text ``range``), ``flag`` ("low"/"high", "borderline" for a QTc that is prolonged only for a
@@ -31,7 +36,7 @@ def measurement_table(result: dict, patient: Patient = Patient()) -> list[dict]:
     ``patient`` sets the QTc limits (the result does not carry the patient's sex). A cart QTc whose formula
     the file does not state sits beside ours by the formula inferred for it (`files.compare`), or in a row
     of its own (key ``qtc``) when that is a formula we do not report, or unknown."""
-    measurements = result.get("measurements") or result.get("clinical_analysis", {}).get("physiological_parameters", {})
+    measurements = measurements_of(result)
     reasons = measurements.get("unmeasured") or {}
     cart = dict(result.get("cart_measurements") or {})
     unstated_qtc = (result.get("measurement_vs_cart") or {}).get("qtc")

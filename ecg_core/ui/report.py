@@ -14,7 +14,7 @@ import numpy as np
 from ..patient import Patient
 from ..render import render_ecg
 from ..signal import Recording
-from .ranges import measurement_table
+from .ranges import measurement_table, measurements_of
 
 PAGE_INCHES = (11.69, 8.27)  # A4 landscape
 
@@ -87,6 +87,10 @@ def _quality_lines(result: dict) -> list[str]:
     leads = "  ".join(f"{lead['lead']} {lead['grade']}" + (f" ({', '.join(lead['problems'])})" if lead["problems"] else "")
                       for lead in quality.get("leads", ()))
     lines = [f"Overall: {quality.get('grade', '—')} ({quality.get('score', 0):.2f})", *textwrap.wrap(leads, 110)]
+    left_out = measurements_of(result).get("leads_left_out") or {}
+    if left_out:
+        named = "; ".join(f"{lead} ({why})" for lead, why in left_out.items())
+        lines += textwrap.wrap(f"Left out of the measurements: {named}", 110)
     statements = result.get("cart_statements") or []
     if statements:
         lines += textwrap.wrap("Cart statements: " + "; ".join(statements), 110)

@@ -209,14 +209,31 @@ function showAnalysis({ result, display, measurement_table: table }) {
 
   const quality = result.signal_quality || {};
   $("quality-grade").textContent = quality.grade ? `(${quality.grade})` : "";
-  fill("quality", quality.leads || [], [[(l) => l.lead], [(l) => l.grade, (l) => `grade-${l.grade}`], [(l) => l.problems.join(", ")]]);
+  const measured = result.measurements || analysis.physiological_parameters || {};
+  const leftOut = measured.leads_left_out || {};
+  fill("quality", quality.leads || [], [[(l) => l.lead], [(l) => l.grade, (l) => `grade-${l.grade}`],
+    [(l) => [...l.problems, ...(l.lead in leftOut ? ["left out of the measurements"] : [])].join(", ")]]);
+  showLeadsLeftOut(leftOut, quality.leads || []);
   $("commentary").textContent = result.comment_text || `not available: ${result.commentary_status || "none"}${result.commentary_error ? " — " + result.commentary_error : ""}`;
   $("commentary").className = result.comment_text ? "" : "hint";
 
-  showPerLead("per-lead", (result.measurements || analysis.physiological_parameters || {}).per_lead);
+  showPerLead("per-lead", measured.per_lead);
   showPerLead("cart-per-lead", result.cart_lead_measurements);
   drawPaper();
   drawMedianBeat(result.median_beat);
+}
+
+// The leads the measurements left out (a flat or far noisier lead; measurements.leads_left_out): named under the
+// quality table with the reason, and their quality rows marked, so nobody reads a number as coming from them.
+function showLeadsLeftOut(leftOut, qualityLeads) {
+  const entries = Object.entries(leftOut);
+  $("leads-left-out").hidden = entries.length === 0;
+  $("leads-left-out").textContent = entries.length
+    ? `Left out of the measurements: ${entries.map(([lead, why]) => `${lead} (${why})`).join("; ")}` : "";
+  for (const [i, row] of [...$("quality").tBodies[0].rows].entries()) {
+    row.dataset.lead = qualityLeads[i].lead;
+    if (qualityLeads[i].lead in leftOut) row.classList.add("left-out");
+  }
 }
 
 function voltageText(measurements) {
