@@ -43,9 +43,9 @@ BOUNDS = {
                                "qt_interval": (0.98, 0.96), "p_duration": (0.97, 0.96)},
     "V3 alone 0.2 mV RMS": {"heart_rate": (1.0, 1.0), "pr_interval": (1.0, 0.99), "qrs_duration": (1.0, 0.98),
                             "qt_interval": (1.0, 0.98), "p_duration": (1.0, 0.99)},
-    "baseline step 0.5 mV": {"heart_rate": (1.0, 0.9), "pr_interval": (0.97, 0.97), "qrs_duration": (1.0, 0.99),
+    "baseline step 0.5 mV": {"heart_rate": (1.0, 0.98), "pr_interval": (0.97, 0.97), "qrs_duration": (1.0, 0.99),
                              "qt_interval": (0.97, 0.96), "p_duration": (0.97, 0.95)},
-    "baseline step 1 mV": {"heart_rate": (1.0, 0.97), "pr_interval": (0.97, 0.97), "qrs_duration": (1.0, 0.99),
+    "baseline step 1 mV": {"heart_rate": (1.0, 0.99), "pr_interval": (0.97, 0.97), "qrs_duration": (1.0, 0.99),
                            "qt_interval": (0.97, 0.96), "p_duration": (0.97, 0.95)},
     "amplitude × 0.5": {"heart_rate": (1.0, 1.0), "pr_interval": (0.93, 0.93), "qrs_duration": (1.0, 0.96),
                         "qt_interval": (1.0, 0.98), "p_duration": (0.93, 0.93)},
@@ -113,3 +113,16 @@ def test_a_baseline_step_is_no_beat():
     assert beats.size == intact.size and np.abs(beats - intact).max() <= 3
     result = measure(stepped, 500, names)
     assert result["heart_rate"] == pytest.approx(measure(signal, 500, names)["heart_rate"], abs=0.5)
+
+
+@pytest.mark.parametrize("number, height_mv", [(10, 0.5), (36, 0.5), (60, 0.5), (78, 0.5), (134, 0.5), (140, 1.0),
+                                               (142, 0.5), (176, 0.5), (198, 0.5)])
+def test_a_baseline_step_on_a_p_or_t_wave_is_no_beat(number, height_mv):
+    """Where the step at 4.6 s falls on a P or T wave, that wave's travel hid it from the net-change rule (the
+    leads' net change 0.4-0.51 of their travel, like a QRS's) and it became a beat (+7 bpm). Taken out, it
+    leaves that wave alone, travelling a fraction of what a QRS does: it is a step, and the beats are the
+    clean recording's."""
+    record = ludb_reference.load(FIXTURES / "ludb", number)
+    stepped, _ = eval_robustness.step(height_mv)(record.signal, record.fs, None)
+    clean, beats = consensus_beats(record.signal, record.fs), consensus_beats(stepped, record.fs)
+    assert beats.size == clean.size and np.abs(beats - clean).max() <= 0.01 * record.fs
