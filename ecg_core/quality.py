@@ -50,8 +50,11 @@ def assess(signal, fs: float, lead_names=None, beats: np.ndarray | None = None) 
     if usable.any() and (len(beats) if beats is not None else consensus_beats(signal[usable], fs).size) < 2:
         reasons.insert(0, "no QRS complexes could be detected")
         score = min(score, 0.2)
-    if not usable.all():  # a missing lead costs at least a grade, more than half of them two grades more
-        score = min(score, 0.85 if usable.sum() >= len(leads) / 2 else 0.45)
+    # a missing or poor lead (the measurements leave a loose electrode's out) costs at least a grade, more
+    # than half of them two grades more: the mean of the other leads' scores would hide one
+    readable = scores >= _GRADE_FLOORS[GRADES.index("Acceptable")]
+    if not readable.all():
+        score = min(score, 0.85 if readable.sum() >= len(leads) / 2 else 0.45)
     return {"grade": _grade(score), "score": round(score, 3), "reasons": reasons, "leads": leads}
 
 

@@ -57,6 +57,16 @@ def test_one_disconnected_lead_is_named_and_costs_a_grade(clean):
     assert _rank(report["grade"]) >= _rank("Good")
 
 
+def test_one_noisy_lead_is_named_and_costs_a_grade(clean):
+    signal, names = clean
+    damaged = signal.copy()
+    damaged[names.index("V3")] += np.random.default_rng(1).normal(0, 0.2, signal.shape[1])  # a loose electrode
+    report = assess(damaged, FS, names)
+    assert report["leads"][names.index("V3")]["grade"] == "Poor" and "lead V3: high-frequency" in _problems(report)
+    assert {lead["grade"] for i, lead in enumerate(report["leads"]) if i != names.index("V3")} == {"Excellent"}
+    assert report["grade"] == "Good"
+
+
 @pytest.mark.parametrize("damage, problem", [
     (lambda s, t: s + 0.3 * np.sin(2 * np.pi * 60 * t), "power-line"),
     (lambda s, t: s + 0.3 * np.sin(2 * np.pi * 50 * t), "power-line"),
