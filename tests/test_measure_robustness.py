@@ -36,8 +36,8 @@ def changed_rows():
 BOUNDS = {
     "white 12.5 µV RMS": {"heart_rate": (1.0, 1.0), "pr_interval": (0.98, 0.97), "qrs_duration": (1.0, 0.97),
                           "qt_interval": (0.98, 0.95), "p_duration": (0.98, 0.94)},
-    "white 50 µV RMS": {"heart_rate": (1.0, 1.0), "pr_interval": (0.8, 0.77), "qrs_duration": (1.0, 0.95),
-                        "qt_interval": (0.86, 0.8), "p_duration": (0.8, 0.75)},
+    "white 50 µV RMS": {"heart_rate": (1.0, 1.0), "pr_interval": (0.94, 0.9), "qrs_duration": (1.0, 0.95),
+                        "qt_interval": (0.98, 0.92), "p_duration": (0.94, 0.85)},
     "mains 50 Hz 50 µV p-p": {key: (1.0, 0.99) for key in eval_robustness.TOLERANCES},
     "wander 0.3 Hz 1 mV p-p": {"heart_rate": (1.0, 1.0), "pr_interval": (0.97, 0.97), "qrs_duration": (1.0, 0.96),
                                "qt_interval": (0.98, 0.96), "p_duration": (0.97, 0.96)},

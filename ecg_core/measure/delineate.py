@@ -214,7 +214,9 @@ def _opens_moving(window: np.ndarray, fs: float, p_peak: int) -> bool:
     """Whether the P search window opens on a moving curve (the previous T wave still falling, or the P
     wave already rising) rather than on the quiet TP segment: its slope there against the P wave's, both
     fitted over `_TP_QUIET_S` (least squares) and taken above the window's quietest level, so that noise,
-    which gives a flat line a slope of its own, counts for neither."""
+    which gives a flat line a slope of its own, counts for neither. The curve must keep moving over the
+    window's first `_TP_QUIET_S` (its least slope there): one noisy slope at the opening is no T wave, and
+    took PR from 17 % of LUDB's records under 50 µV RMS of noise."""
     span = max(3, int(_TP_QUIET_S * fs) | 1)
     if window.shape[1] < span:
         return False
@@ -222,7 +224,8 @@ def _opens_moving(window: np.ndarray, fs: float, p_peak: int) -> bool:
     velocity = np.sqrt(np.sum(slope ** 2, axis=0))
     floor = np.percentile(velocity, 10)
     rise = velocity[span // 2:max(p_peak, span // 2) + 1].max() - floor
-    return bool(velocity[span // 2] - floor > _TP_MERGED_FRACTION * rise)
+    opening = float(velocity[span // 2:span // 2 + span].min())
+    return bool(opening - floor > _TP_MERGED_FRACTION * rise)
 
 
 def _p_peak(magnitude: np.ndarray, deviation: np.ndarray | None, lead_noise_mv: np.ndarray) -> int | None:
