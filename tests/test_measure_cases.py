@@ -35,6 +35,34 @@ def test_slow_rates_and_long_pr_are_measured(hr, pr, qrs, qt):
     assert result["qrs_axis"] == pytest.approx(qrs_axis_deg(), abs=10)
 
 
+# (HR, PR): fast rates, and long PRs at them, where the P wave comes close to the previous T wave's end
+CLOSE_TO_THE_T_WAVE = [(90, 320), (100, 200), (120, 140), (120, 260), (140, 200), (160, 140)]
+
+
+@pytest.mark.parametrize("hr,pr", CLOSE_TO_THE_T_WAVE)
+def test_a_p_wave_close_to_the_t_wave_is_measured_and_one_overlapping_it_is_not(hr, pr):
+    """The P wave starting 20-30 ms after the previous T wave's end: PR and QT within IEC 60601-2-25's limits
+    (the P search also starts at the T end itself when a window opening 20 ms later cuts the P wave, and the
+    median beat reaches back to a long PR's P onset at a fast rate). Starting at the T end or overlapping it by
+    up to 30 ms: PR and QT None with the reason, never a number from what is left of a cut P wave (the window
+    opening on the P wave's rise, or on its peak, where the line through the window's ends makes a bump of its
+    own)."""
+    rr_ms = 60000 / hr
+    for seed in (1, 2, 3):
+        for gap_ms in (20, 30):
+            qt = int(rr_ms - pr - gap_ms)
+            signal, names = synthetic_12lead(hr, pr, 90, qt, seed=seed)
+            result = measure(signal, 500, names)
+            assert result["pr_interval"] == pytest.approx(pr, abs=10), (seed, gap_ms, result["unmeasured"])
+            assert result["qt_interval"] == pytest.approx(qt, abs=15), (seed, gap_ms)
+        for gap_ms in (0, -10, -30):
+            signal, names = synthetic_12lead(hr, pr, 90, int(rr_ms - pr - gap_ms), seed=seed)
+            result = measure(signal, 500, names)
+            assert result["pr_interval"] is None and result["qt_interval"] is None, (seed, gap_ms, result["pr_interval"])
+            for key in ("pr_interval", "qt_interval"):  # the P wave in the T wave's end, or cut by its window
+                assert "T wave" in result["unmeasured"][key], (seed, gap_ms, key)
+
+
 # (HR, QT, T size mV, biphasic): flat T waves, and biphasic ones whose vector swings round by 140° half way
 # (the spatial magnitude dips between the lobes, as it does before the next P wave)
 T_SHAPES = [(50, 440, 0.05, False), (60, 400, 0.08, False), (90, 340, 0.1, False), (40, 480, 0.25, True),
