@@ -80,6 +80,17 @@ def test_t_end_of_flat_and_biphasic_t_waves(hr, qt, t_mv, biphasic):
     assert np.max(np.abs(errors)) <= 30, errors
 
 
+@pytest.mark.parametrize("hr,qrs,qt", [(125, 157, 314), (120, 150, 320), (110, 160, 340), (100, 150, 360)])
+def test_a_tall_t_wave_after_a_wide_qrs_is_not_qrs(hr, qrs, qt):
+    """A 0.6 mV T wave rising 40 ms after a wide QRS: in a lead whose own QRS is small (0.4-0.5 mV, 12-20 mV/s)
+    its slope climbs back to half the QRS's, as a bundle branch block's terminal R' does after its notch, and
+    the QRS took in 60 ms of the T wave. The terminal wave of a QRS is over within the widening's reach; a T
+    wave still rises there."""
+    for axis in (-34, 60):
+        signal, names = synthetic_12lead(hr, 160, qrs, qt, seed=1, t_mv=0.6, qrs_axis=axis)
+        assert measure(signal, 500, names)["qrs_duration"] == pytest.approx(qrs, abs=15), axis
+
+
 @pytest.mark.parametrize("scale", [1.0, 0.25, 0.15])
 def test_low_voltage_keeps_the_whole_qrs(scale):
     """The QRS ends where the spatial velocity stays under an absolute 8 mV/s (an ST segment sloping into

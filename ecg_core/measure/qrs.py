@@ -78,7 +78,8 @@ def widen_to_leads(wave: np.ndarray, fs: float, onset: int, offset: int) -> tupl
     whose QRS spans `_LEAD_QRS_MIN_MV` or more is busy while its own slope stays above both
     `_LEAD_EDGE_FRACTION` of its QRS peak slope and `_LEAD_EDGE_MV_S` (no longer than a peak's pause below),
     and from wherever within that reach its slope climbs back to `_LEAD_RESUME_FRACTION` of that peak: a
-    terminal wave after a notch longer than the pause (a little noise decides which it is) still belongs.
+    terminal wave after a notch longer than the pause (a little noise decides which it is) still belongs, if it
+    is over within the reach.
     """
     low = max(0, onset - int(_LEAD_REACH_S[0] * fs))
     high = min(wave.shape[1] - 1, offset + int(_LEAD_REACH_S[1] * fs))
@@ -95,8 +96,13 @@ def widen_to_leads(wave: np.ndarray, fs: float, onset: int, offset: int) -> tupl
             continue
         resumed = np.flatnonzero(slope[low:high + 1] >= floor + _LEAD_RESUME_FRACTION * (peak - floor)) + low
         edge = floor + max(_LEAD_EDGE_FRACTION * (peak - floor), _LEAD_EDGE_MV_S)
+        last = busy[-1]
+        # a wave resumed after a pause is the QRS's only when it is over within reach: one still rising at the
+        # reach's end is the T wave after a wide QRS, which lasts longer
+        if resumed[-1] > last and _last_above(slope, resumed[-1], high, edge, gap) < high:
+            last = resumed[-1]
         new_onset = min(new_onset, _last_above(slope, min(busy[0], resumed[0]), low, edge, gap))
-        new_offset = max(new_offset, _last_above(slope, max(busy[-1], resumed[-1]), high, edge, gap))
+        new_offset = max(new_offset, _last_above(slope, last, high, edge, gap))
     return new_onset, new_offset
 
 
