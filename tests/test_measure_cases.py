@@ -91,6 +91,19 @@ def test_a_tall_t_wave_after_a_wide_qrs_is_not_qrs(hr, qrs, qt):
         assert measure(signal, 500, names)["qrs_duration"] == pytest.approx(qrs, abs=15), axis
 
 
+@pytest.mark.parametrize("hr,qrs,qt,axis", [(63, 138, 354, 136), (99, 105, 280, 23), (99, 166, 330, 58),
+                                          (113, 123, 320, -24)])
+def test_a_steep_biphasic_t_wave_is_not_qrs(hr, qrs, qt, axis):
+    """A biphasic T wave of 0.6 mV lobes swinging round by 140°: its spatial velocity reaches 30 % of a wide or
+    small QRS's peak, which made it part of the QRS's steep core, and QRS and QT ran 65-210 and 30-300 ms long.
+    The core is the steep stretch around the peak slope without a pause; the ST segment is one."""
+    for seed in (1, 2, 3):
+        signal, names = synthetic_12lead(hr, 180, qrs, qt, seed=seed, t_mv=0.6, t_biphasic=True, qrs_axis=axis)
+        result = measure(signal, 500, names)
+        assert result["qrs_duration"] == pytest.approx(qrs, abs=15), seed
+        assert result["qt_interval"] == pytest.approx(qt, abs=20), seed
+
+
 @pytest.mark.parametrize("scale", [1.0, 0.25, 0.15])
 def test_low_voltage_keeps_the_whole_qrs(scale):
     """The QRS ends where the spatial velocity stays under an absolute 8 mV/s (an ST segment sloping into

@@ -37,9 +37,9 @@ def qrs_bounds(velocity: np.ndarray, fs: float, fiducial: int, *, to_knees: bool
     `spatial_velocity`) of one beat sampled at ``fs`` Hz, whose QRS is near sample ``fiducial``.
 
     The same rule for the median beat (`delineate.delineate`) and for single beats (`beats.qrs_durations_ms`):
-    the QRS is where the slope rises clearly above the beat's quiet level (its 10th percentile); its
-    boundaries are where the slope comes back near that level for longer than a peak's pause. That
-    crossing is where most leads are busy; ``to_knees`` (the median beat, whose noise is averaged out)
+    the QRS is the stretch around the peak slope that stays clearly above the beat's quiet level (its 10th
+    percentile); its boundaries are where the slope comes back near that level for longer than a peak's
+    pause. That crossing is where most leads are busy; ``to_knees`` (the median beat, whose noise is averaged out)
     moves each boundary out to where the first lead starts / the last one ends: the knee of the slope
     (trapezium method) within `_QRS_KNEE_REACH_S`, not past where the slope is back at the quiet level,
     and ends the QRS where the slope stays below `_QRS_END_SLOPE_MV_S` (an ST segment sloping into the
@@ -52,13 +52,16 @@ def qrs_bounds(velocity: np.ndarray, fs: float, fiducial: int, *, to_knees: bool
     floor = np.percentile(velocity, 10)
     if peak <= 3 * floor:
         return None
-    core = np.flatnonzero(velocity[start:stop] >= floor + _QRS_CORE_FRACTION * (peak - floor)) + start
     edge = floor + _QRS_EDGE_FRACTION * (peak - floor)
     gap = max(2, int(_QRS_MAX_PAUSE_S * fs))
-    onset = _last_above(velocity, core[0], start, edge, gap)
-    offset = _last_above(velocity, core[-1], stop - 1, edge, gap)
+    # the QRS is the busy stretch around the peak slope: a steep T wave after the ST segment (or P wave before
+    # the PR segment), where the slope pauses, is no part of it
+    apex = start + int(np.argmax(velocity[start:stop]))
+    onset, offset = _last_above(velocity, apex, start, edge, gap), _last_above(velocity, apex, stop - 1, edge, gap)
     if not to_knees:
         return onset, offset
+    steep = np.flatnonzero(velocity[onset:offset + 1] >= floor + _QRS_CORE_FRACTION * (peak - floor))
+    last_steep = onset + int(steep[-1])  # the apex is one
     reach = int(_QRS_KNEE_REACH_S * fs)
     quiet = floor + _QRS_QUIET_FRACTION * (peak - floor)
     knee_on = trapezium_boundary(velocity, onset, max(0, onset - reach))
@@ -67,7 +70,7 @@ def qrs_bounds(velocity: np.ndarray, fs: float, fiducial: int, *, to_knees: bool
         onset = _last_above(velocity, onset, knee_on, quiet, 1)
     if knee_off is not None:
         offset = _last_above(velocity, offset, knee_off, quiet, 1)
-    return onset, min(offset, _last_above(velocity, core[-1], stop - 1, floor + _QRS_END_SLOPE_MV_S, gap))
+    return onset, min(offset, _last_above(velocity, last_steep, stop - 1, floor + _QRS_END_SLOPE_MV_S, gap))
 
 
 def widen_to_leads(wave: np.ndarray, fs: float, onset: int, offset: int) -> tuple[int, int]:
