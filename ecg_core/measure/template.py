@@ -44,8 +44,8 @@ def spatial_velocity(waveforms: np.ndarray, fs: float) -> np.ndarray:
 
 def beat_window_s(median_rr_s: float) -> tuple[float, float]:
     """(before, after) in s around a beat's fiducial point: its own waves, short of the neighbouring
-    beats' QRS at a median RR interval of ``median_rr_s`` s. Before it, as far as the previous beat's T wave
-    may end (a QT of a quarter of the RR interval): a long PR at a fast rate starts its P wave there."""
+    beats' QRS at a median RR interval of ``median_rr_s`` s. Before it, three quarters of the RR interval: back
+    to the previous beat's ST segment, so that a long PR at a fast rate has its P onset in the beat."""
     return min(0.5, 0.75 * median_rr_s), min(0.7, 0.95 * median_rr_s)  # 0.5 s: room for a PR of 400 ms
 
 
