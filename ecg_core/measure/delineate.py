@@ -13,7 +13,7 @@ from typing import NamedTuple
 import numpy as np
 from scipy.signal import find_peaks, savgol_filter
 
-from .filters import P_T_HIGH_HZ, lowpass
+from .filters import P_T_HIGH_HZ, T_END_HIGH_HZ, lowpass
 from .qrs import qrs_bounds, start_after_spike, widen_to_leads
 from .template import MedianBeat, spatial_velocity
 from .trapezium import trapezium_boundary
@@ -27,6 +27,7 @@ _NEXT_P_PEAK_S = 0.2  # the next beat's P wave may peak from this long before it
 _T_RISE_FRACTION = 0.1  # of the T wave's fall: a rise this large after it is another wave ...
 _T_SECOND_LOBE_FRACTION = 0.5  # ... the T wave's own second lobe (a biphasic T) when it rises this much of the fall
 _T_TAIL_S = 0.25  # reference point of the trapezium: this long after the T peak's steepest descent
+_T_NOISY_FRACTION = 0.03  # of the T wave's fall: noise left in the median beat above this is smoothed for the T end
 _HIDDEN_P_S = 0.25  # a T wave ending closer than this to the next QRS may hide that beat's P wave (PR ≤ 250 ms)
 _TP_MERGED_FRACTION = 0.5  # of the P wave's upslope: a steeper opening of the P window is no quiet TP segment
 _TP_QUIET_S = 0.016  # ... over this long
@@ -74,7 +75,9 @@ def delineate(beat: MedianBeat, rr_s: float, regular: bool = True, pacing_spike:
     problems: dict[str, str] = {}
     rr = int(round(rr_s * fs))
     t_wave = _t_peak(magnitude, fs, qrs_on, qrs_off, rr_s, regular)
-    t_end = (_t_end(magnitude, fs, t_wave.peak, t_wave.stop, deviation=deviation, lobe_stop=t_wave.peak_stop)
+    t_curves = _TCurves(magnitude, np.sqrt(np.sum(lowpass(deviation, fs, T_END_HIGH_HZ) ** 2, axis=0)),
+                        float(np.sqrt(np.sum(beat.median_noise_mv ** 2))))
+    t_end = (_t_end(t_curves, fs, t_wave.peak, t_wave.stop, deviation=deviation, lobe_stop=t_wave.peak_stop)
              if t_wave is not None else None)
     # the previous beat's T wave ends one RR before this one's (only a regular rhythm puts it at one place)
     previous_t_end = t_end - rr if t_end is not None and regular else None
@@ -84,7 +87,7 @@ def delineate(beat: MedianBeat, rr_s: float, regular: bool = True, pacing_spike:
     elif t_wave is None:
         problems["t_end"] = "no T wave found after the QRS complex"
     elif p_on is not None and t_end is not None and t_end >= p_on + rr:  # it ran into the next P wave
-        t_end = _t_end(magnitude, fs, t_wave.peak, p_on + rr - 1, deviation=deviation, lobe_stop=t_wave.peak_stop)
+        t_end = _t_end(t_curves, fs, t_wave.peak, p_on + rr - 1, deviation=deviation, lobe_stop=t_wave.peak_stop)
     if t_wave is not None and t_end is None and "t_end" not in problems:
         problems["t_end"] = "no T wave end found before the next beat"
     elif t_end is not None and p_on is None and regular and t_end > qrs_on + int((rr_s - _HIDDEN_P_S) * fs):
@@ -120,7 +123,13 @@ def _t_peak(magnitude: np.ndarray, fs: float, qrs_on: int, qrs_off: int, rr_s: f
     return None if t_peak >= stop - 2 else _TWave(t_peak, stop, peak_stop)
 
 
-def _t_end(magnitude: np.ndarray, fs: float, t_peak: int, stop: int, *, deviation: np.ndarray | None = None,
+class _TCurves(NamedTuple):
+    magnitude: np.ndarray  # spatial magnitude of the median beat, low-passed to P_T_HIGH_HZ
+    smooth: np.ndarray  # ... and to T_END_HIGH_HZ
+    noise_mv: float  # noise left in the median beat, over all leads
+
+
+def _t_end(curves: _TCurves, fs: float, t_peak: int, stop: int, *, deviation: np.ndarray | None = None,
            lobe_stop: int | None = None) -> int | None:
     """End of the T wave (trapezium method) between its peak and ``stop``, which is first pulled back to
     where the curve rises again after falling (the next P wave, or a U wave): the TP level need not be
@@ -130,7 +139,13 @@ def _t_end(magnitude: np.ndarray, fs: float, t_peak: int, stop: int, *, deviatio
     wave does not peak after), a rise before ``lobe_stop`` that climbs back `_T_SECOND_LOBE_FRACTION` of
     the fall, pointing the other way over the leads (a U wave points the T wave's way), is the second lobe
     of a biphasic T wave: the end is then that lobe's.
+
+    Where the noise left in the median beat exceeds `_T_NOISY_FRACTION` of the T wave's fall, the trapezium
+    is drawn on the smoother curve: on the other one the noise's dips far out in the TP segment outweigh
+    the distance to them, and a flat T wave ended 50-80 ms late under 40-50 µV of noise. A clean beat
+    keeps the sharper curve, on which an abrupt end is not rounded off later.
     """
+    magnitude = curves.magnitude
     if stop - t_peak <= 2:
         return None
     after = magnitude[t_peak:stop + 1]
@@ -141,12 +156,13 @@ def _t_end(magnitude: np.ndarray, fs: float, t_peak: int, stop: int, *, deviatio
         if deviation is not None and lobe_stop is not None:
             lobe = _second_lobe(deviation, after, t_peak, rise, min(stop, lobe_stop) - t_peak)
             if lobe is not None:
-                return _t_end(magnitude, fs, t_peak + lobe, stop)
+                return _t_end(curves, fs, t_peak + lobe, stop)
         stop = t_peak + max(2, rise)
     falls = np.diff(magnitude[t_peak:stop])
     steepest = t_peak + int(np.argmin(falls))
     reference = min(stop, steepest + int(_T_TAIL_S * fs))
-    return trapezium_boundary(magnitude, t_peak, reference)
+    noisy = curves.noise_mv > _T_NOISY_FRACTION * float(magnitude[t_peak] - magnitude[t_peak:stop + 1].min())
+    return trapezium_boundary(curves.smooth if noisy else magnitude, t_peak, reference)
 
 
 def _second_lobe(deviation: np.ndarray, after: np.ndarray, t_peak: int, rise: int, lobe_end: int) -> int | None:

@@ -25,6 +25,7 @@ def bandpass(signal: np.ndarray, fs: float, low_hz: float = 0.5, high_hz: float 
 
 MEASUREMENT_HIGH_HZ = 100.0  # wave boundaries: the median averages the noise out, a 40 Hz cut would smear the QRS
 P_T_HIGH_HZ = 40.0  # P and T waves are found on the median beat low-passed to this (their noise is judged there)
+T_END_HIGH_HZ = 20.0  # ... and the T end, where noise is left in the median beat, to this (`delineate._t_end`)
 
 
 def measurement_filter(signal: np.ndarray, fs: float) -> np.ndarray:
