@@ -20,7 +20,9 @@ from .trapezium import trapezium_boundary
 
 _LONGEST_PR_S = 0.4  # the longest PR interval measured
 _MAX_PR_S = 0.45  # P onset is looked for at most this long before QRS onset (the longest PR, and a lead-in)
-_MIN_P_MV = 0.04  # a P wave smaller than this (spatial magnitude) is not called
+_MIN_P_MV = 0.04  # a P wave smaller than this (spatial magnitude) is not called ...
+_MIN_P_QRS_FRACTION = 0.025  # ... or than this share of the QRS's, where that is less (a low-voltage ECG) ...
+_LOWEST_P_MV = 0.02  # ... but never one smaller than this
 _P_NOISE_FACTOR = 6.0  # ... nor one less than this many times the noise in the median beat
 _T_GAP_S = 0.04  # the T wave is looked for this long after QRS offset
 _NEXT_P_PEAK_S = 0.2  # the next beat's P wave may peak from this long before its QRS
@@ -81,7 +83,8 @@ def delineate(beat: MedianBeat, rr_s: float, regular: bool = True, pacing_spike:
              if t_wave is not None else None)
     # the previous beat's T wave ends one RR before this one's (only a regular rhythm puts it at one place)
     previous_t_end = t_end - rr if t_end is not None and regular else None
-    p_on, p_off = _p_wave(deviation, beat, pr_end, previous_t_end, rr_s, regular, problems)
+    min_p_mv = float(np.clip(_MIN_P_QRS_FRACTION * magnitude[qrs_on:qrs_off + 1].max(), _LOWEST_P_MV, _MIN_P_MV))
+    p_on, p_off = _p_wave(deviation, beat, pr_end, previous_t_end, rr_s, regular, min_p_mv, problems)
     if "t_end" in problems:  # the P wave runs into this T wave's end (seen one RR later)
         t_end = None
     elif t_wave is None:
@@ -179,8 +182,8 @@ def _second_lobe(deviation: np.ndarray, after: np.ndarray, t_peak: int, rise: in
 
 
 def _p_wave(deviation: np.ndarray, beat: MedianBeat, pr_end: int, previous_t_end: int | None, rr_s: float,
-            regular: bool, problems: dict[str, str]) -> tuple[int | None, int | None]:
-    """(P onset, P offset), both None when no P wave is measured.
+            regular: bool, min_p_mv: float, problems: dict[str, str]) -> tuple[int | None, int | None]:
+    """(P onset, P offset), both None when no P wave (of ``min_p_mv`` or more, `_p_peak`) is measured.
 
     The P wave is looked for (`_p_in_window`) from `_TP_GAP_S` after the end of the previous beat's T wave, or
     `_MAX_PR_S` before the QRS, up to the end of the PR segment ``pr_end`` (the QRS onset, or a ventricular
@@ -202,9 +205,9 @@ def _p_wave(deviation: np.ndarray, beat: MedianBeat, pr_end: int, previous_t_end
     if stop - start < int(0.06 * fs):
         problems["p"] = "no room for a P wave between the previous T wave and the QRS complex"
         return None, None
-    found = _p_in_window(deviation[:, start:stop + 1], beat, regular, check_opening=not on_tp)
+    found = _p_in_window(deviation[:, start:stop + 1], beat, regular, min_p_mv, check_opening=not on_tp)
     if found.problem == _P_CUT and retry_start < start:
-        retried = _p_in_window(deviation[:, retry_start:stop + 1], beat, regular, check_opening=True)
+        retried = _p_in_window(deviation[:, retry_start:stop + 1], beat, regular, min_p_mv, check_opening=True)
         if retried.problem is None:
             found, start = retried, retry_start
     if found.problem is None:
@@ -229,7 +232,8 @@ class _PInWindow(NamedTuple):
     problem: str | None  # None (found), `_P_NONE` or `_P_CUT`
 
 
-def _p_in_window(window: np.ndarray, beat: MedianBeat, regular: bool, check_opening: bool) -> _PInWindow:
+def _p_in_window(window: np.ndarray, beat: MedianBeat, regular: bool, min_p_mv: float,
+                 check_opening: bool) -> _PInWindow:
     """The P wave in ``window`` (per-lead deviation from the PR level, from the P search's start to its stop),
     on each lead's distance from a straight line through the window's two ends: the TP and PR levels differ
     (atrial repolarisation, wander), and the line leaves the P wave alone on a flat floor.
@@ -249,7 +253,7 @@ def _p_in_window(window: np.ndarray, beat: MedianBeat, regular: bool, check_open
     first, last = window[:, :edge].mean(axis=1), window[:, -edge:].mean(axis=1)
     detrended = window - (first[:, None] + np.outer(last - first, np.linspace(0.0, 1.0, window.shape[1])))
     magnitude = np.sqrt(np.sum(detrended ** 2, axis=0))
-    p_peak = _p_peak(magnitude, detrended if regular else None, beat.median_noise_mv)
+    p_peak = _p_peak(magnitude, detrended if regular else None, beat.median_noise_mv, min_p_mv)
     if p_peak is None:
         return _PInWindow(None, None, _P_NONE)
     reach = int(_P_REACH_S * fs)
@@ -280,17 +284,20 @@ def _opens_moving(window: np.ndarray, fs: float, p_peak: int) -> bool:
     return bool(velocity[span // 2] - floor > _TP_MERGED_FRACTION * rise)
 
 
-def _p_peak(magnitude: np.ndarray, deviation: np.ndarray | None, lead_noise_mv: np.ndarray) -> int | None:
+def _p_peak(magnitude: np.ndarray, deviation: np.ndarray | None, lead_noise_mv: np.ndarray,
+            min_p_mv: float) -> int | None:
     """Index of the P peak in ``magnitude``: its most prominent bump or, when the P wave is only a shoulder
     there, of any single lead of ``deviation`` (either polarity; None: not looked for). None when no bump
-    stands out of the noise."""
-    threshold = max(_MIN_P_MV, _P_NOISE_FACTOR * float(np.sqrt(np.sum(lead_noise_mv ** 2))))
+    stands out of the noise, or reaches ``min_p_mv``: `_MIN_P_MV`, or less where the QRS is small, as a
+    low-voltage ECG's P waves are (at half LUDB's amplitudes the fixed 40 µV lost the P wave of 5 of 84
+    records; LUDB's QRS peaks of 1.4-5.6 mV leave that floor to all but its smallest)."""
+    threshold = max(min_p_mv, _P_NOISE_FACTOR * float(np.sqrt(np.sum(lead_noise_mv ** 2))))
     peaks, properties = find_peaks(magnitude, prominence=threshold)
     if peaks.size or deviation is None:
         return int(peaks[np.argmax(properties["prominences"])]) if peaks.size else None
     best, best_ratio = None, 1.0
     for lead, noise in zip(deviation, lead_noise_mv):
-        lead_threshold = max(_MIN_P_MV, _P_NOISE_FACTOR * float(noise))
+        lead_threshold = max(min_p_mv, _P_NOISE_FACTOR * float(noise))
         for polarity in (1.0, -1.0):
             peaks, properties = find_peaks(polarity * lead, prominence=lead_threshold)
             if peaks.size and properties["prominences"].max() / lead_threshold > best_ratio:
