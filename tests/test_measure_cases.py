@@ -104,6 +104,25 @@ def test_a_steep_biphasic_t_wave_is_not_qrs(hr, qrs, qt, axis):
         assert result["qt_interval"] == pytest.approx(qt, abs=20), seed
 
 
+# (leads measured, HR, PR, QRS, QT, T size mV, QRS axis): biphasic T waves of 0.35-0.6 mV lobes, after a wide QRS
+# in all 12 leads, or in two leads that see the QRS small (a Holter's II and V5)
+TALL_T_SOON_AFTER_ITS_BEAT = [(None, 76, 165, 148, 414, 0.6, 39), (("II", "V5"), 119, 274, 89, 307, 0.6, 60),
+                              (("II", "V5"), 99, 154, 116, 383, 0.6, 80), (("II", "V5"), 84, 243, 135, 397, 0.35, 55)]
+
+
+@pytest.mark.parametrize("leads,hr,pr,qrs,qt,t_mv,axis", TALL_T_SOON_AFTER_ITS_BEAT)
+def test_a_tall_t_wave_soon_after_its_beat_is_not_a_beat(leads, hr, pr, qrs, qt, t_mv, axis):
+    """T waves 0.19-0.26 s after their QRS and 0.26-0.46 times as steep: over the quarter that made a "beat"
+    within 0.45 s a T wave, so they were counted as beats (up to twice the rate). Within 0.36 s, under half as
+    steep is a T wave (Pan and Tompkins' rule)."""
+    for seed in (1, 2, 3):
+        signal, names = synthetic_12lead(hr, pr, qrs, qt, seed=seed, t_mv=t_mv, t_biphasic=True, qrs_axis=axis,
+                                         noise_mv=0.02)
+        if leads:
+            signal, names = signal[[names.index(lead) for lead in leads]], leads
+        assert measure(signal, 500, names)["heart_rate"] == pytest.approx(hr, abs=1.5), seed
+
+
 @pytest.mark.parametrize("scale", [1.0, 0.25, 0.15])
 def test_low_voltage_keeps_the_whole_qrs(scale):
     """The QRS ends where the spatial velocity stays under an absolute 8 mV/s (an ST segment sloping into

@@ -25,8 +25,9 @@ _REFRACTORY_S = 0.2  # two beats closer than this are one beat
 _MIN_DETECTOR_RR_S = 0.25  # NeuroKit's own minimum beat spacing (its default 0.3 s stops at 200 bpm): 240 bpm
 _SHORT_RR_FRACTION = 0.75  # of the median RR: closer beats seen by only some leads are T waves
 _MIN_SWING_FRACTION = 0.3  # of the typical QRS swing: smaller "beats" are T waves (e.g. at the record's start)
-_T_WAVE_S = 0.45  # a "beat" this soon after the previous one ...
-_T_SLOPE_FRACTION = 0.25  # ... and less steep than this fraction of it, over all leads, is that beat's T wave
+# (s, fraction): a "beat" this soon after the previous one and less steep than this fraction of it, over all
+# leads, is that beat's T wave: Pan & Tompkins' rule (1985), and a wider window for far flatter waves
+_T_WAVE_RULES = ((0.36, 0.5), (0.45, 0.25))
 _STEEPEST_HALF_WINDOW_S = 0.06  # a beat's steepest slope is looked for this far either side of it
 _STEP_SPAN_S = (0.1, 0.15)  # a "beat" is judged over this long before / after it ...
 _STEP_BIN_S = 0.01  # ... in bins this long (their means) ...
@@ -104,8 +105,8 @@ def find_beats(signal: np.ndarray, fs: float, max_gap_s: float = 0.1) -> tuple[n
     Detections from different leads within ``max_gap_s`` of each other are one beat, placed at their
     median. A beat without a strict majority (one of two leads) is dropped when it comes too soon
     after or before its neighbours: that is a tall T wave or noise in one lead, not a beat. So is a
-    beat, however many leads saw it, that follows the previous one within `_T_WAVE_S` and is far less
-    steep (`drop_t_waves`): tall T waves reach NeuroKit's threshold in about half of the leads, and
+    beat, however many leads saw it, that follows the previous one soon and is far less steep
+    (`drop_t_waves`): tall T waves reach NeuroKit's threshold in about half of the leads, and
     a little noise decides whether they make a majority. Baseline steps are no beats either
     (`_baseline_steps`): they are taken out (`take_out_steps`) and the beats found again.
     """
@@ -210,12 +211,16 @@ def take_out_steps(signal: np.ndarray, fs: float, steps: np.ndarray) -> np.ndarr
 
 
 def drop_t_waves(signal: np.ndarray, fs: float, beats: np.ndarray) -> np.ndarray:
-    """``beats`` without those that follow the previous kept beat within `_T_WAVE_S` s and whose steepest
-    slope over all leads (band-passed spatial velocity) is below `_T_SLOPE_FRACTION` of its: T waves.
+    """``beats`` without those that follow the previous kept beat within 0.36 s and whose steepest slope
+    over all leads (band-passed spatial velocity) is under half of its, or within 0.45 s and under a quarter
+    (`_T_WAVE_RULES`): T waves.
 
     A T wave rises and falls over 100-200 ms, a QRS in 40-120; on LUDB a T wave taken for a beat is 0.15
     times as steep as its QRS, while a premature beat (MIT-BIH 208's PVCs, 0.44-0.49 s after the beat
-    before) is at least 0.32 times as steep.
+    before) is at least 0.32 times as steep. Within 0.36 s the ventricles have barely recovered from the
+    beat before, and Pan and Tompkins' detector takes anything under half as steep there for a T wave: where
+    the leads see the QRS small (one or two leads, the heart's axis across them) or it is wide, a tall T
+    wave 0.19-0.26 s after it reaches 0.26-0.46 of its steepness (synthetic biphasic T waves of 0.35-0.6 mV).
     """
     if beats.size < 2:
         return beats
@@ -225,7 +230,8 @@ def drop_t_waves(signal: np.ndarray, fs: float, beats: np.ndarray) -> np.ndarray
     kept = [0]
     for index in range(1, beats.size):
         previous = kept[-1]
-        soon = beats[index] - beats[previous] < _T_WAVE_S * fs
-        if not (soon and steepest[index] < _T_SLOPE_FRACTION * steepest[previous]):
+        interval_s = (beats[index] - beats[previous]) / fs
+        if not any(interval_s < within_s and steepest[index] < fraction * steepest[previous]
+                   for within_s, fraction in _T_WAVE_RULES):
             kept.append(index)
     return beats[kept]
