@@ -289,7 +289,7 @@ def _p_peak(magnitude: np.ndarray, deviation: np.ndarray | None, lead_noise_mv: 
             min_p_mv: float) -> int | None:
     """Index of the P peak in ``magnitude``: its most prominent bump or, when the P wave is only a shoulder
     there, of any single lead of ``deviation`` (either polarity; None: not looked for). None when no bump
-    stands out of the noise, or reaches ``min_p_mv``: `_MIN_P_MV`, or less where the QRS is small, as a
+    both stands out of the noise and reaches ``min_p_mv``: `_MIN_P_MV`, or less where the QRS is small, as a
     low-voltage ECG's P waves are (at half LUDB's amplitudes the fixed 40 µV lost the P wave of 5 of 84
     records; LUDB's QRS peaks of 1.4-5.6 mV leave that floor to all but its smallest)."""
     threshold = max(min_p_mv, _P_NOISE_FACTOR * float(np.sqrt(np.sum(lead_noise_mv ** 2))))
