@@ -38,6 +38,16 @@ CART_TOLERANCES = {"heart_rate": 2, "pr_interval": 20, "qrs_duration": 15, "qt_i
                    "qtc_fridericia": 30, "qtc": 30, "p_axis": 20, "qrs_axis": 20, "t_axis": 20}
 
 
+def records_option(parser: argparse.ArgumentParser) -> None:
+    """The LUDB scripts' ``--records`` option (read back with `chosen_records`)."""
+    parser.add_argument("--records", help="comma-separated LUDB record numbers (default: all)")
+
+
+def chosen_records(args: argparse.Namespace) -> list[int]:
+    """The LUDB record numbers ``--records`` names, or all of them."""
+    return [int(n) for n in args.records.split(",")] if args.records else ludb_reference.record_numbers(LUDB)
+
+
 def evaluate_ludb(numbers: list[int]) -> list[dict]:
     """One row per record: its reference, rhythm flags and what `measure` gave."""
     rows = []
@@ -208,12 +218,10 @@ def cart_checks(recordings) -> list[dict]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--records", help="comma-separated LUDB record numbers (default: all)")
+    records_option(parser)
     parser.add_argument("--per-record", action="store_true", help="print every record's differences")
     args = parser.parse_args()
-    numbers = ([int(n) for n in args.records.split(",")] if args.records
-               else ludb_reference.record_numbers(LUDB))
-    rows = evaluate_ludb(numbers)
+    rows = evaluate_ludb(chosen_records(args))
     if args.per_record:
         for row in rows:
             reference, measured = row["record"].reference, row["measured"]

@@ -31,7 +31,7 @@ from scipy.signal import resample_poly  # noqa: E402
 
 import ludb_reference  # noqa: E402
 from ecg_core.measure import measure  # noqa: E402
-from eval_measure import CART_TOLERANCES, LUDB  # noqa: E402
+from eval_measure import CART_TOLERANCES, LUDB, chosen_records, records_option  # noqa: E402
 
 TOLERANCES = {**{key: CART_TOLERANCES[key] for key in ("heart_rate", "pr_interval", "qrs_duration", "qt_interval")},
               "p_duration": CART_TOLERANCES["pr_interval"]}
@@ -121,11 +121,8 @@ def pr_none_on_af(rows: list[dict], condition: str) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--records", help="comma-separated LUDB record numbers (default: all)")
-    args = parser.parse_args()
-    numbers = ([int(n) for n in args.records.split(",")] if args.records
-               else ludb_reference.record_numbers(LUDB))
-    rows = evaluate(numbers)
+    records_option(parser)
+    rows = evaluate(chosen_records(parser.parse_args()))
     for condition in CONDITIONS:
         print(f"\n{condition}: PR None on AF/flutter {pr_none_on_af(rows, condition):.0%}")
         for key, tolerance in TOLERANCES.items():

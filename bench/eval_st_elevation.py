@@ -36,8 +36,8 @@ import ludb_reference  # noqa: E402
 from ecg_core.measure import analyse  # noqa: E402
 from ecg_core.patient import Patient  # noqa: E402
 from ecg_core.urgent import st_elevation_findings  # noqa: E402
+from eval_measure import LUDB, chosen_records, records_option  # noqa: E402
 
-LUDB = ROOT.parent / "shared" / "fixtures" / "ludb"
 CATEGORIES = ("stemi", "early_repolarization", "no_st_cause", "other")
 _ST_CAUSES = {  # ludb.csv column: wording (lower case) of a diagnosis that raises the ST segment
     "Ischemia": ("stemi", "scar", "nstemi"),
@@ -122,9 +122,8 @@ def st_agreement(rows: list[dict]) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--records", help="comma-separated LUDB record numbers (default: all)")
-    args = parser.parse_args()
-    numbers = [int(n) for n in args.records.split(",")] if args.records else ludb_reference.record_numbers(LUDB)
+    records_option(parser)
+    numbers = chosen_records(parser.parse_args())
     digital = [einthoven_residual(number, physical=False) for number in numbers]
     gained = [einthoven_residual(number, physical=True) for number in numbers]
     print(f"Einthoven II - I - III, relative SD (median / max): digital × 0.001 {np.median(digital):.1e} / "

@@ -126,3 +126,17 @@ def test_a_baseline_step_on_a_p_or_t_wave_is_no_beat(number, height_mv):
     stepped, _ = eval_robustness.step(height_mv)(record.signal, record.fs, None)
     clean, beats = consensus_beats(record.signal, record.fs), consensus_beats(stepped, record.fs)
     assert beats.size == clean.size and np.abs(beats - clean).max() <= 0.01 * record.fs
+
+
+def test_a_beat_whose_leads_split_at_a_step_stays_one_beat():
+    """A 0.5 mV step 0.14 s before one of LUDB 22's QRS complexes: half of the leads place that beat on the step,
+    the other half on the QRS, 0.11 s later, past the 0.1 s that joins detections into one beat. Each half had
+    only half of the leads, too few for a beat of its own, and the beat was lost (70 bpm for 77). Neighbouring
+    groups that no lead is in twice, within the refractory period, are one beat; template alignment then
+    places it on its QRS."""
+    record = ludb_reference.load(FIXTURES / "ludb", 22)
+    stepped, _ = eval_robustness.step(0.5)(record.signal, record.fs, None)
+    clean, beats = consensus_beats(record.signal, record.fs), consensus_beats(stepped, record.fs)
+    assert beats.size == clean.size and np.abs(beats - clean).max() <= 0.07 * record.fs
+    assert measure(stepped, record.fs, ludb_reference.LEADS)["heart_rate"] == pytest.approx(
+        measure(record.signal, record.fs, ludb_reference.LEADS)["heart_rate"], abs=1)

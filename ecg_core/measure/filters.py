@@ -71,10 +71,10 @@ def isoelectric_baseline(signal: np.ndarray, fs: float, qrs_onsets: np.ndarray) 
 
     The level just before every QRS is the electrically silent reference; a monotone cubic (PCHIP)
     through those levels removes the wander a high-pass filter leaves, as electrocardiographs do.
-    Constant beyond the first and last beat.
+    Constant beyond the first and last beat. Onsets in any order, repeats too (two beats aligned onto one QRS).
     """
     width = max(1, int(0.01 * fs))
-    knots = qrs_onsets[(qrs_onsets >= width) & (qrs_onsets < signal.shape[-1])]
+    knots = np.unique(qrs_onsets[(qrs_onsets >= width) & (qrs_onsets < signal.shape[-1])])  # PCHIP: increasing
     if knots.size == 0:
         return np.zeros_like(signal)
     levels = np.stack([signal[..., knot - width:knot].mean(axis=-1) for knot in knots], axis=-1)

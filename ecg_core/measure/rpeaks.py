@@ -4,7 +4,8 @@ The detector is NeuroKit2's (gradient-based, Makowski et al. 2021). It looks for
 on the lead and on the inverted lead and the two sets are merged: on MIT-BIH 208 the upright pass alone
 misses most of the beats once the lead is inverted, and in record 100 it misses the one (negative) PVC.
 Detections are then moved to the lead's dominant QRS deflection so beats line up whatever the polarity.
-Over all leads, what the detector takes for a beat but is a T wave or a baseline step is set aside.
+Over all leads, what the detector takes for a beat but is a P or T wave or a baseline step is set aside.
+Each lead alone is measured the same way (one lead is a recording too: a wearable's lead I, a Holter channel).
 """
 
 from __future__ import annotations
@@ -25,9 +26,10 @@ _REFRACTORY_S = 0.2  # two beats closer than this are one beat
 _MIN_DETECTOR_RR_S = 0.25  # NeuroKit's own minimum beat spacing (its default 0.3 s stops at 200 bpm): 240 bpm
 _SHORT_RR_FRACTION = 0.75  # of the median RR: closer beats seen by only some leads are T waves
 _MIN_SWING_FRACTION = 0.3  # of the typical QRS swing: smaller "beats" are T waves (e.g. at the record's start)
-# (s, fraction): a "beat" this soon after the previous one and less steep than this fraction of it, over all
-# leads, is that beat's T wave: Pan & Tompkins' rule (1985), and a wider window for far flatter waves
-_T_WAVE_RULES = ((0.36, 0.5), (0.45, 0.25))
+# (s, fraction): a "beat" this soon after or before a beat and less steep than this fraction of it, over all
+# leads, is that beat's T or P wave: Pan & Tompkins' rule (1985), and wider windows for far flatter waves;
+# within the refractory period the less steep of two is not a beat at all
+_P_T_WAVE_RULES = ((_REFRACTORY_S, 1.0), (0.36, 0.5), (0.45, 0.25), (0.6, 0.15))
 _STEEPEST_HALF_WINDOW_S = 0.06  # a beat's steepest slope is looked for this far either side of it
 _STEP_SPAN_S = (0.1, 0.15)  # a "beat" is judged over this long before / after it ...
 _STEP_BIN_S = 0.01  # ... in bins this long (their means) ...
@@ -78,8 +80,11 @@ def _to_dominant_deflection(cleaned: np.ndarray, peaks: np.ndarray, fs: float) -
     """Move each detection to the extreme of the lead's dominant polarity nearby; merge duplicates.
 
     Both passes usually find the same beat a few samples apart; after moving they coincide, and any
-    pair still closer than the refractory period is one beat (the first is kept). A detection whose
-    peak-to-peak swing is far below the typical beat's is a T wave or noise and is dropped.
+    pair still closer than the refractory period is one beat: the steeper is kept. (The first was; in a deep QS
+    complex, LUDB 24's V2, that was the upright pass's peak, which moved to the edge of its window short of
+    the QS, where the lead is flat: seen from there the QS is a step, and the beat was taken for a baseline
+    step.) A detection whose peak-to-peak swing is far below the typical beat's is a T wave or noise and is
+    dropped.
     """
     half = max(1, int(_REFINE_HALF_WINDOW_S * fs))
     offsets = np.arange(-half, half + 1)
@@ -89,7 +94,14 @@ def _to_dominant_deflection(cleaned: np.ndarray, peaks: np.ndarray, fs: float) -
     moved = peaks + offsets[np.argmax(windows if upward else -windows, axis=1)]
     swing = np.ptp(windows, axis=1)
     moved = np.unique(moved[swing >= _MIN_SWING_FRACTION * np.median(swing)])
-    keep = np.concatenate(([True], np.diff(moved) > int(_REFRACTORY_S * fs)))
+    slope = np.abs(np.gradient(cleaned))
+    steepness = np.array([slope[max(0, peak - half):peak + half + 1].max() for peak in moved])
+    keep: list[int] = []
+    for index in range(moved.size):
+        if not keep or moved[index] - moved[keep[-1]] > int(_REFRACTORY_S * fs):
+            keep.append(index)
+        elif steepness[index] > steepness[keep[-1]]:
+            keep[-1] = index
     return moved[keep].astype(np.int64)
 
 
@@ -104,11 +116,12 @@ def find_beats(signal: np.ndarray, fs: float, max_gap_s: float = 0.1) -> tuple[n
 
     Detections from different leads within ``max_gap_s`` of each other are one beat, placed at their
     median. A beat without a strict majority (one of two leads) is dropped when it comes too soon
-    after or before its neighbours: that is a tall T wave or noise in one lead, not a beat. So is a
+    after or before a beat with one: that is a tall T wave or noise in one lead, not a beat. So is a
     beat, however many leads saw it, that follows the previous one soon and is far less steep
-    (`drop_t_waves`): tall T waves reach NeuroKit's threshold in about half of the leads, and
-    a little noise decides whether they make a majority. Baseline steps are no beats either
-    (`_baseline_steps`): they are taken out (`take_out_steps`) and the beats found again.
+    (`drop_p_and_t_waves`): tall T waves reach NeuroKit's threshold in about half of the leads, and
+    a little noise decides whether they make a majority; so is one that comes soon before a far steeper beat
+    (its P wave). Baseline steps are no beats either (`_baseline_steps`): they are taken out
+    (`take_out_steps`) and the beats found again.
     """
     beats = _agreed_beats(signal, fs, max_gap_s)
     steps = beats[_baseline_steps(signal, fs, beats)]
@@ -116,28 +129,50 @@ def find_beats(signal: np.ndarray, fs: float, max_gap_s: float = 0.1) -> tuple[n
         signal = take_out_steps(signal, fs, steps)
         beats = _agreed_beats(signal, fs, max_gap_s)
         beats = beats[~_baseline_steps(signal, fs, beats)]
-    return drop_t_waves(signal, fs, beats), signal
+    return drop_p_and_t_waves(signal, fs, beats), signal
 
 
 def _agreed_beats(signal: np.ndarray, fs: float, max_gap_s: float) -> np.ndarray:
-    """Detections of at least half of the leads, placed at their median, weak ones too close to a neighbour
-    dropped (see `find_beats`)."""
+    """Detections of at least half of the leads, placed at their median, weak ones too close to a beat most leads
+    see dropped (see `find_beats`)."""
     per_lead = [detect_r_peaks(lead, fs) for lead in signal]
-    pooled = np.sort(np.concatenate(per_lead)) if per_lead else np.zeros(0, dtype=np.int64)
+    pooled = np.concatenate(per_lead) if per_lead else np.zeros(0, dtype=np.int64)
     if pooled.size == 0:
         return pooled
+    leads = np.concatenate([np.full(found.size, index) for index, found in enumerate(per_lead)])
+    order = np.argsort(pooled, kind="stable")
+    pooled, leads = pooled[order], leads[order]
     group_starts = np.flatnonzero(np.concatenate(([True], np.diff(pooled) > max_gap_s * fs)))
-    groups = [group for group in np.split(pooled, group_starts[1:]) if 2 * len(group) >= len(per_lead)]
+    groups = _merge_split_beats(np.split(pooled, group_starts[1:]), np.split(leads, group_starts[1:]), fs)
+    groups = [group for group in groups if 2 * len(group) >= len(per_lead)]
     beats = np.array([int(np.median(group)) for group in groups], dtype=np.int64)
     weak = np.array([2 * len(group) <= len(per_lead) for group in groups], dtype=bool)
     if beats.size >= 3 and weak.any():
         rr = np.diff(beats)
         too_close = np.zeros(beats.size, dtype=bool)
         short = rr < _SHORT_RR_FRACTION * np.median(rr)
-        too_close[:-1] |= short
-        too_close[1:] |= short
+        # next to a beat most leads see; two weak neighbours (two leads, one seeing the QRS and the other its T
+        # wave) are left to the steepness rules of `drop_p_and_t_waves`
+        too_close[:-1] |= short & ~weak[1:]
+        too_close[1:] |= short & ~weak[:-1]
         beats = beats[~(weak & too_close)]
     return beats
+
+
+def _merge_split_beats(groups: list[np.ndarray], leads: list[np.ndarray], fs: float) -> list[np.ndarray]:
+    """Neighbouring groups of detections that no lead is in twice and whose medians lie within the refractory
+    period, joined: one beat whose leads' detections spread out (a wide QRS, a baseline step on it) so far
+    that they split into two groups, each seen by half of the leads or fewer."""
+    merged, merged_leads = [], []
+    for group, group_leads in zip(groups, leads):
+        if (merged and np.median(group) - np.median(merged[-1]) <= _REFRACTORY_S * fs
+                and not np.intersect1d(group_leads, merged_leads[-1]).size):
+            merged[-1] = np.concatenate((merged[-1], group))
+            merged_leads[-1] = np.concatenate((merged_leads[-1], group_leads))
+        else:
+            merged.append(group)
+            merged_leads.append(group_leads)
+    return merged
 
 
 def _baseline_steps(signal: np.ndarray, fs: float, beats: np.ndarray) -> np.ndarray:
@@ -210,10 +245,18 @@ def take_out_steps(signal: np.ndarray, fs: float, steps: np.ndarray) -> np.ndarr
     return corrected
 
 
-def drop_t_waves(signal: np.ndarray, fs: float, beats: np.ndarray) -> np.ndarray:
-    """``beats`` without those that follow the previous kept beat within 0.36 s and whose steepest slope
-    over all leads (band-passed spatial velocity) is under half of its, or within 0.45 s and under a quarter
-    (`_T_WAVE_RULES`): T waves.
+def _is_p_or_t_wave(interval_s: float, steepness: float, beat_steepness: float) -> bool:
+    """Whether a detection of this steepness, ``interval_s`` from a beat of ``beat_steepness``, is that beat's
+    P or T wave, or within the refractory period a lesser part of it (`_P_T_WAVE_RULES`)."""
+    return any(interval_s < within_s and steepness < fraction * beat_steepness
+               for within_s, fraction in _P_T_WAVE_RULES)
+
+
+def drop_p_and_t_waves(signal: np.ndarray, fs: float, beats: np.ndarray) -> np.ndarray:
+    """``beats`` without the P and T waves taken for beats: a "beat" within 0.36 s after the previous kept beat
+    or before the next one whose steepest slope over all leads (band-passed spatial velocity) is under half
+    of that beat's, within 0.45 s and under a quarter, or within 0.6 s and under 0.15 (`_P_T_WAVE_RULES`); and
+    of two within the refractory 0.2 s, the less steep (two leads may each see one beat's deflections apart).
 
     A T wave rises and falls over 100-200 ms, a QRS in 40-120; on LUDB a T wave taken for a beat is 0.15
     times as steep as its QRS, while a premature beat (MIT-BIH 208's PVCs, 0.44-0.49 s after the beat
@@ -221,6 +264,11 @@ def drop_t_waves(signal: np.ndarray, fs: float, beats: np.ndarray) -> np.ndarray
     beat before, and Pan and Tompkins' detector takes anything under half as steep there for a T wave: where
     the leads see the QRS small (one or two leads, the heart's axis across them) or it is wide, a tall T
     wave 0.19-0.26 s after it reaches 0.26-0.46 of its steepness (synthetic biphasic T waves of 0.35-0.6 mV).
+    A lead alone also sees P waves as beats, 0.2-0.33 s before their QRS and 0.24-0.5 times as steep (LUDB
+    120's III; lead II across the QRS axis), and T waves as late as 0.53 s and a tenth as steep (LUDB 124's
+    aVF): the same rules hold before a beat, and a third, 0.6 s and 0.15, for far flatter waves (set on LUDB
+    DEV's single leads, where no QRS is that much flatter than a detection within 0.6 s of it, and 89 P and T
+    waves are; on TEST likewise none, and 43).
     """
     if beats.size < 2:
         return beats
@@ -229,9 +277,9 @@ def drop_t_waves(signal: np.ndarray, fs: float, beats: np.ndarray) -> np.ndarray
     steepest = np.array([velocity[max(0, beat - half):beat + half + 1].max() for beat in beats])
     kept = [0]
     for index in range(1, beats.size):
-        previous = kept[-1]
-        interval_s = (beats[index] - beats[previous]) / fs
-        if not any(interval_s < within_s and steepest[index] < fraction * steepest[previous]
-                   for within_s, fraction in _T_WAVE_RULES):
-            kept.append(index)
+        if _is_p_or_t_wave((beats[index] - beats[kept[-1]]) / fs, steepest[index], steepest[kept[-1]]):
+            continue  # the T wave of the beat before
+        while kept and _is_p_or_t_wave((beats[index] - beats[kept[-1]]) / fs, steepest[kept[-1]], steepest[index]):
+            kept.pop()  # the P wave of this beat
+        kept.append(index)
     return beats[kept]
