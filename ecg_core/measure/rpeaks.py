@@ -94,8 +94,7 @@ def _to_dominant_deflection(cleaned: np.ndarray, peaks: np.ndarray, fs: float) -
     moved = peaks + offsets[np.argmax(windows if upward else -windows, axis=1)]
     swing = np.ptp(windows, axis=1)
     moved = np.unique(moved[swing >= _MIN_SWING_FRACTION * np.median(swing)])
-    slope = np.abs(np.gradient(cleaned))
-    steepness = np.array([slope[max(0, peak - half):peak + half + 1].max() for peak in moved])
+    steepness = _steepest_near(np.abs(np.gradient(cleaned)), moved, half)
     keep: list[int] = []
     for index in range(moved.size):
         if not keep or moved[index] - moved[keep[-1]] > int(_REFRACTORY_S * fs):
@@ -103,6 +102,11 @@ def _to_dominant_deflection(cleaned: np.ndarray, peaks: np.ndarray, fs: float) -
         elif steepness[index] > steepness[keep[-1]]:
             keep[-1] = index
     return moved[keep].astype(np.int64)
+
+
+def _steepest_near(slope: np.ndarray, positions: np.ndarray, half: int) -> np.ndarray:
+    """Per position: the largest value of ``slope`` within ``half`` samples either side of it."""
+    return np.array([slope[max(0, position - half):position + half + 1].max() for position in positions])
 
 
 def consensus_beats(signal: np.ndarray, fs: float, max_gap_s: float = 0.1) -> np.ndarray:
@@ -274,7 +278,7 @@ def drop_p_and_t_waves(signal: np.ndarray, fs: float, beats: np.ndarray) -> np.n
         return beats
     velocity = spatial_velocity(bandpass(signal, fs), fs)
     half = max(1, int(_STEEPEST_HALF_WINDOW_S * fs))
-    steepest = np.array([velocity[max(0, beat - half):beat + half + 1].max() for beat in beats])
+    steepest = _steepest_near(velocity, beats, half)
     kept = [0]
     for index in range(1, beats.size):
         if _is_p_or_t_wave((beats[index] - beats[kept[-1]]) / fs, steepest[index], steepest[kept[-1]]):
