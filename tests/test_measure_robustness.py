@@ -40,7 +40,7 @@ BOUNDS = {
                         "qt_interval": (1.0, 0.97), "p_duration": (0.94, 0.88)},
     "mains 50 Hz 50 µV p-p": {key: (1.0, 0.99) for key in eval_robustness.TOLERANCES},
     "wander 0.3 Hz 1 mV p-p": {"heart_rate": (1.0, 1.0), "pr_interval": (0.97, 0.97), "qrs_duration": (1.0, 0.96),
-                               "qt_interval": (0.98, 0.98), "p_duration": (0.98, 0.98)},
+                               "qt_interval": (1.0, 0.99), "p_duration": (0.98, 0.98)},
     "V3 alone 0.2 mV RMS": {"heart_rate": (1.0, 1.0), "pr_interval": (1.0, 0.99), "qrs_duration": (1.0, 0.98),
                             "qt_interval": (1.0, 0.98), "p_duration": (1.0, 0.98)},
     "baseline step 0.5 mV": {"heart_rate": (1.0, 0.98), "pr_interval": (0.97, 0.97), "qrs_duration": (1.0, 0.99),
@@ -140,3 +140,22 @@ def test_a_beat_whose_leads_split_at_a_step_stays_one_beat():
     assert beats.size == clean.size and np.abs(beats - clean).max() <= 0.07 * record.fs
     assert measure(stepped, record.fs, ludb_reference.LEADS)["heart_rate"] == pytest.approx(
         measure(record.signal, record.fs, ludb_reference.LEADS)["heart_rate"], abs=1)
+
+
+@pytest.mark.parametrize("number", [130, 138])
+def test_a_wave_at_right_angles_to_the_t_wave_is_no_second_lobe(number):
+    """After LUDB 130's and 138's T waves a second hump rises whose lead vector is at right angles to the T
+    wave's (cosine −0.03 to +0.26 under noise). Whether it counted as a biphasic T wave's second lobe hung on
+    that cosine's sign, which 1 mV of wander or 25 µV of noise flips: the QT then ran to the hump's slow tail,
+    200-250 ms long (LUDB 130: 448 → 682 ms), on 4 of 20 wander phases and 8 of 20 noise seeds over the two
+    records. A second lobe points back (cosine below −0.3; the synthetic biphasic T waves' are −0.59 to −0.89)."""
+    record = ludb_reference.load(FIXTURES / "ludb", number)
+    clean_qt_ms = measure(record.signal, record.fs, ludb_reference.LEADS)["qt_interval"]
+    assert clean_qt_ms is not None
+    for seed in range(10):
+        rng = np.random.default_rng(seed)
+        wandering, _ = eval_robustness.sine(0.3, 1.0)(record.signal, record.fs, rng)
+        noisy = record.signal + np.random.default_rng(seed).normal(0.0, 0.025, record.signal.shape)
+        for changed in (wandering, noisy):
+            qt_ms = measure(changed, record.fs, ludb_reference.LEADS)["qt_interval"]
+            assert qt_ms is not None and abs(qt_ms - clean_qt_ms) <= 30, (seed, qt_ms, clean_qt_ms)

@@ -28,6 +28,7 @@ _T_GAP_S = 0.04  # the T wave is looked for this long after QRS offset
 _NEXT_P_PEAK_S = 0.2  # the next beat's P wave may peak from this long before its QRS
 _T_RISE_FRACTION = 0.1  # of the T wave's fall: a rise this large after it is another wave ...
 _T_SECOND_LOBE_FRACTION = 0.5  # ... the T wave's own second lobe (a biphasic T) when it rises this much of the fall
+_T_SECOND_LOBE_MAX_COSINE = -0.3  # ... and points back: the two lobes' lead vectors at least ~107° apart
 _T_TAIL_S = 0.25  # reference point of the trapezium: this long after the T peak's steepest descent
 _T_NOISY_FRACTION = 0.03  # of the T wave's fall: noise left in the median beat above this is smoothed for the T end
 _HIDDEN_P_S = 0.25  # a T wave ending closer than this to the next QRS may hide that beat's P wave (PR ≤ 250 ms)
@@ -141,7 +142,8 @@ def _t_end(curves: _TCurves, fs: float, t_peak: int, stop: int, *, deviation: np
     With ``deviation`` (the per-lead curves the magnitude was taken of) and ``lobe_stop`` (the sample the T
     wave does not peak after), a rise before ``lobe_stop`` that climbs back `_T_SECOND_LOBE_FRACTION` of
     the fall, pointing the other way over the leads (a U wave points the T wave's way), is the second lobe
-    of a biphasic T wave: the end is then that lobe's.
+    of a biphasic T wave: the end is then that lobe's. A rise at right angles to the T wave (cosine near 0,
+    whose sign noise or wander flips) is no second lobe: `_T_SECOND_LOBE_MAX_COSINE`.
 
     Where the noise left in the median beat exceeds `_T_NOISY_FRACTION` of the T wave's fall, the trapezium
     is drawn on the smoother curve: on the other one the noise's dips far out in the TP segment outweigh
@@ -177,7 +179,7 @@ def _second_lobe(deviation: np.ndarray, after: np.ndarray, t_peak: int, rise: in
     lobe = rise + int(np.argmax(after[rise:lobe_end]))
     trough = after[:rise + 1].min()
     first, second = deviation[:, t_peak], deviation[:, t_peak + lobe]
-    opposed = float(first @ second) < 0.0
+    opposed = float(first @ second) < _T_SECOND_LOBE_MAX_COSINE * float(np.linalg.norm(first) * np.linalg.norm(second))
     tall = after[lobe] - trough >= _T_SECOND_LOBE_FRACTION * (after[0] - trough)
     return lobe if lobe < lobe_end - 2 and tall and opposed else None
 
