@@ -37,12 +37,12 @@ BOUNDS = {
     "white 12.5 µV RMS": {"heart_rate": (1.0, 1.0), "pr_interval": (0.98, 0.97), "qrs_duration": (1.0, 0.97),
                           "qt_interval": (1.0, 0.98), "p_duration": (0.98, 0.97)},
     "white 50 µV RMS": {"heart_rate": (1.0, 1.0), "pr_interval": (0.94, 0.9), "qrs_duration": (1.0, 0.95),
-                        "qt_interval": (1.0, 0.97), "p_duration": (0.94, 0.88)},
+                        "qt_interval": (1.0, 0.99), "p_duration": (0.94, 0.88)},
     "mains 50 Hz 50 µV p-p": {key: (1.0, 0.99) for key in eval_robustness.TOLERANCES},
     "wander 0.3 Hz 1 mV p-p": {"heart_rate": (1.0, 1.0), "pr_interval": (0.97, 0.97), "qrs_duration": (1.0, 0.96),
                                "qt_interval": (1.0, 0.99), "p_duration": (0.98, 0.98)},
     "V3 alone 0.2 mV RMS": {"heart_rate": (1.0, 1.0), "pr_interval": (1.0, 0.99), "qrs_duration": (1.0, 0.98),
-                            "qt_interval": (1.0, 0.98), "p_duration": (1.0, 0.98)},
+                            "qt_interval": (1.0, 0.99), "p_duration": (1.0, 0.98)},
     "baseline step 0.5 mV": {"heart_rate": (1.0, 0.98), "pr_interval": (0.97, 0.97), "qrs_duration": (1.0, 0.99),
                              "qt_interval": (0.97, 0.96), "p_duration": (0.97, 0.97)},
     "baseline step 1 mV": {"heart_rate": (1.0, 0.99), "pr_interval": (0.97, 0.97), "qrs_duration": (1.0, 0.99),
@@ -159,3 +159,21 @@ def test_a_wave_at_right_angles_to_the_t_wave_is_no_second_lobe(number):
         for changed in (wandering, noisy):
             qt_ms = measure(changed, record.fs, ludb_reference.LEADS)["qt_interval"]
             assert qt_ms is not None and abs(qt_ms - clean_qt_ms) <= 30, (seed, qt_ms, clean_qt_ms)
+
+
+@pytest.mark.parametrize("number", [124, 130, 138])
+def test_the_t_wave_keeps_its_peak_when_a_lead_is_left_out(number):
+    """LUDB 124's T wave is followed by a U wave almost as tall over all leads (0.87-0.89 of it). Without lead I
+    or V3 (as when a loose V3 is left out for its noise) the U wave was the taller, became the T peak, and the QT
+    ended after it: 448 → 678 ms; 130 did the same without V2 or V6 (138, without I, aVL or V1, was mended by the
+    second-lobe rule of the test above). The T wave is the first hump: an
+    earlier one at least 0.8 as tall is its peak (on LUDB, clean and under every robustness condition, such
+    earlier humps are at most 0.58 as tall, or 0.97-1.0 where a U wave overtook the T)."""
+    record = ludb_reference.load(FIXTURES / "ludb", number)
+    names = ludb_reference.LEADS
+    all_leads_qt_ms = measure(record.signal, record.fs, names)["qt_interval"]
+    assert all_leads_qt_ms is not None
+    for left_out in range(len(names)):
+        kept = [lead for lead in range(len(names)) if lead != left_out]
+        qt_ms = measure(record.signal[kept], record.fs, tuple(names[lead] for lead in kept))["qt_interval"]
+        assert qt_ms is not None and abs(qt_ms - all_leads_qt_ms) <= 30, (names[left_out], qt_ms, all_leads_qt_ms)

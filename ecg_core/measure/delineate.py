@@ -29,6 +29,7 @@ _NEXT_P_PEAK_S = 0.2  # the next beat's P wave may peak from this long before it
 _T_RISE_FRACTION = 0.1  # of the T wave's fall: a rise this large after it is another wave ...
 _T_SECOND_LOBE_FRACTION = 0.5  # ... the T wave's own second lobe (a biphasic T) when it rises this much of the fall
 _T_SECOND_LOBE_MAX_COSINE = -0.3  # ... and points back: the two lobes' lead vectors at least ~107° apart
+_T_FIRST_PEAK_FRACTION = 0.8  # of the tallest hump after the QRS: an earlier one this tall is the T wave's peak
 _T_TAIL_S = 0.25  # reference point of the trapezium: this long after the T peak's steepest descent
 _T_NOISY_FRACTION = 0.03  # of the T wave's fall: noise left in the median beat above this is smoothed for the T end
 _HIDDEN_P_S = 0.25  # a T wave ending closer than this to the next QRS may hide that beat's P wave (PR ≤ 250 ms)
@@ -124,6 +125,11 @@ def _t_peak(magnitude: np.ndarray, fs: float, qrs_on: int, qrs_off: int, rr_s: f
     if t_peak >= peak_stop - 2:  # still rising there: the T wave itself peaks later (a long QT at a fast rate)
         t_peak = start + int(np.argmax(magnitude[start:stop]))
         peak_stop = stop
+    # the T wave comes first: a wave after it as tall (a U wave, noise on a second hump) is not its peak
+    earlier, _ = find_peaks(magnitude[start:t_peak], prominence=_T_RISE_FRACTION * magnitude[t_peak])
+    earlier = earlier[magnitude[start + earlier] >= _T_FIRST_PEAK_FRACTION * magnitude[t_peak]]
+    if earlier.size:
+        t_peak = start + int(earlier[0])
     return None if t_peak >= stop - 2 else _TWave(t_peak, stop, peak_stop)
 
 
