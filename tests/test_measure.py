@@ -13,6 +13,7 @@ from conftest import fixture_path
 from ecg_core.errors import InputError
 from ecg_core.measure import MEASUREMENT_KEYS, detect_r_peaks, measure
 from ecg_core.measure.core import WAVE_KEYS
+from ecg_core.measure.filters import isoelectric_baseline
 from ecg_core.measure.rpeaks import consensus_beats
 from synthetic_ecg import qrs_axis_deg, synthetic_12lead, synthetic_af_12lead
 
@@ -90,8 +91,6 @@ def test_each_holter_lead_alone_finds_the_beats(mitbih_100, lead, windows_within
 
 def test_the_isoelectric_baseline_takes_qrs_onsets_in_any_order_and_repeated():
     """Two beats the template alignment moves onto one QRS give one onset twice; PCHIP needs increasing knots."""
-    from ecg_core.measure.filters import isoelectric_baseline
-
     samples = np.arange(5000)
     wander = np.stack([0.3 * np.sin(2 * np.pi * 0.3 * samples / 500), 0.1 * np.cos(2 * np.pi * 0.2 * samples / 500)])
     onsets = np.arange(500, 3000, 200)  # a beat every 0.4 s

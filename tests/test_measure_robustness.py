@@ -166,9 +166,9 @@ def test_the_t_wave_keeps_its_peak_when_a_lead_is_left_out(number):
     """LUDB 124's T wave is followed by a U wave almost as tall over all leads (0.87-0.89 of it). Without lead I
     or V3 (as when a loose V3 is left out for its noise) the U wave was the taller, became the T peak, and the QT
     ended after it: 448 → 678 ms; 130 did the same without V2 or V6 (138, without I, aVL or V1, was mended by the
-    second-lobe rule of the test above). The T wave is the first hump: an
-    earlier one at least 0.8 as tall is its peak (on LUDB, clean and under every robustness condition, such
-    earlier humps are at most 0.58 as tall, or 0.97-1.0 where a U wave overtook the T)."""
+    second-lobe rule of the test above). The T wave is the first hump: an earlier one at least 0.8 as tall is
+    its peak (on LUDB, clean and under every robustness condition, such earlier humps are at most 0.58 as tall,
+    or 0.97-1.0 where a U wave overtook the T)."""
     record = ludb_reference.load(FIXTURES / "ludb", number)
     names = ludb_reference.LEADS
     all_leads_qt_ms = measure(record.signal, record.fs, names)["qt_interval"]
