@@ -3,12 +3,12 @@ records.
 
 Run: python bench/eval_robustness.py [--records 0,4,8]. Each record is measured clean and again under each
 condition (noise seeded by the record number): broadband (white) noise of 12.5 and 50 µV RMS added to all
-12 leads (electrode and muscle noise; 50 µV is a tense patient), 50 Hz mains hum of 50 µV peak-to-peak and
-0.3 Hz baseline wander of 1 mV peak-to-peak (breathing), each lead with its own phase; 0.2 mV RMS of noise
-in V3 alone (a loose electrode); a baseline step of 0.5 and of 1 mV in every lead at 4.6 s (an electrode
-moving, a cart's baseline reset); the amplitudes halved
-(a low-voltage ECG) and doubled (a large heart's); the recording resampled to 250 and to 1000 Hz (carts
-record at both). Per condition and measurement, over the records where the clean recording has a value:
+12 leads (electrode and muscle noise; 50 µV is a tense patient); three bursts of muscle noise at the
+electrodes (a shivering patient, `muscle_bursts`); 50 and 60 Hz mains hum of 50 µV peak-to-peak and 0.3 Hz
+baseline wander of 1 mV peak-to-peak (breathing), each lead with its own phase; 0.2 mV RMS of noise in V3
+alone (a loose electrode); a baseline step of 0.5 and of 1 mV in every lead at 4.6 s (an electrode moving, a
+cart's baseline reset); the amplitudes halved (a low-voltage ECG) and doubled (a large heart's); the
+recording resampled to 250 and to 1000 Hz (carts record at both). Per condition and measurement, over the records where the clean recording has a value:
 the share still measured, and the share within the tolerance of the clean value (`TOLERANCES`: the issue's
 cart tolerances; P duration as PR). Atrial fibrillation and flutter must keep PR None.
 """
@@ -27,7 +27,7 @@ for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[variable] = "1"
 
 import numpy as np  # noqa: E402
-from scipy.signal import resample_poly  # noqa: E402
+from scipy.signal import butter, resample_poly, sosfiltfilt  # noqa: E402
 
 import ludb_reference  # noqa: E402
 from ecg_core.measure import measure  # noqa: E402
@@ -62,6 +62,25 @@ def one_lead_noisy(lead: int, rms_mv: float):
     return condition
 
 
+def muscle_bursts(rms_mv: float, bursts: int = 3, burst_sd_s: float = 0.35):
+    """``bursts`` bursts of muscle noise (20-150 Hz), each a Gaussian swell of ``burst_sd_s`` s, at the nine
+    electrodes (RA, LA, LL, V1-V6; each its own noise, ``rms_mv`` mV RMS at the swells' height), the 12 leads
+    derived from them as a cart does: the limb leads share their electrodes' noise (I and II both carry RA's)."""
+    def condition(signal, fs, rng):
+        n_samples = signal.shape[1]
+        noise = sosfiltfilt(butter(4, [20.0, 150.0], "bandpass", fs=fs, output="sos"),
+                            rng.normal(0.0, 1.0, (9, n_samples)), axis=1)
+        time_s = np.arange(n_samples) / fs
+        swell = sum(np.exp(-0.5 * ((time_s - centre_s) / burst_sd_s) ** 2)
+                    for centre_s in rng.uniform(2 * burst_sd_s, time_s[-1] - 2 * burst_sd_s, bursts))
+        ra, la, ll, *chest = rms_mv * swell * noise / noise.std(axis=1, keepdims=True)
+        central = (ra + la + ll) / 3  # Wilson's central terminal
+        leads = {"I": la - ra, "II": ll - ra, "III": ll - la, "aVR": ra - (la + ll) / 2, "aVL": la - (ra + ll) / 2,
+                 "aVF": ll - (ra + la) / 2, **{f"V{k}": electrode - central for k, electrode in enumerate(chest, 1)}}
+        return signal + np.array([leads[name] for name in ludb_reference.LEADS]), fs
+    return condition
+
+
 def step(height_mv: float, at_fraction: float = 0.46):
     """Every lead's baseline steps by ``height_mv`` mV at ``at_fraction`` of the recording and stays there."""
     def condition(signal, fs, rng):
@@ -85,7 +104,8 @@ def resampled(target_hz: float):
 
 
 CONDITIONS = {"white 12.5 µV RMS": white(0.0125), "white 50 µV RMS": white(0.05),
-              "mains 50 Hz 50 µV p-p": sine(50.0, 0.05), "wander 0.3 Hz 1 mV p-p": sine(0.3, 1.0),
+              "mains 50 Hz 50 µV p-p": sine(50.0, 0.05), "mains 60 Hz 50 µV p-p": sine(60.0, 0.05),
+              "muscle bursts 0.1 mV RMS": muscle_bursts(0.1), "wander 0.3 Hz 1 mV p-p": sine(0.3, 1.0),
               "V3 alone 0.2 mV RMS": one_lead_noisy(ludb_reference.LEADS.index("V3"), 0.2),
               "baseline step 0.5 mV": step(0.5), "baseline step 1 mV": step(1.0),
               "amplitude × 0.5": scaled(0.5), "amplitude × 2": scaled(2.0),
