@@ -205,3 +205,23 @@ def test_the_t_wave_keeps_its_peak_when_a_lead_is_left_out(number):
         kept = [lead for lead in range(len(names)) if lead != left_out]
         qt_ms = measure(record.signal[kept], record.fs, tuple(names[lead] for lead in kept))["qt_interval"]
         assert qt_ms is not None and abs(qt_ms - all_leads_qt_ms) <= 30, (names[left_out], qt_ms, all_leads_qt_ms)
+
+
+def test_no_p_wave_starts_where_the_window_opens_on_the_tp_segment():
+    """A P search window opening on the TP segment (after the previous T wave has ended, further before the QRS
+    than the longest PR) opens where nothing is under way, so a "P wave" starting at its first samples is none:
+    it is what one lead's fallback finds when the spatial magnitude shows no P wave above the noise. On LUDB
+    158's first 5 s (4 beats) that gave PR 446 ms for the whole record's 180; on flutter record 52's first
+    2.5 s, 416 ms, and on paced record 74 low-passed to 25 Hz (its spikes lost), 448 ms, where there is no PR."""
+    from scipy.signal import butter, sosfiltfilt
+
+    folder = FIXTURES / "ludb"
+    short = ludb_reference.load(folder, 158)
+    result = measure(short.signal[:, :int(5 * short.fs)], short.fs, ludb_reference.LEADS)
+    assert result["pr_interval"] is None or abs(result["pr_interval"] - 180) <= 20, result["pr_interval"]
+    assert result["qt_interval"] is not None
+    flutter = ludb_reference.load(folder, 52)
+    assert measure(flutter.signal[:, :int(2.5 * flutter.fs)], flutter.fs, ludb_reference.LEADS)["pr_interval"] is None
+    paced = ludb_reference.load(folder, 74)
+    filtered = sosfiltfilt(butter(2, 25.0, "lowpass", fs=paced.fs, output="sos"), paced.signal, axis=1)
+    assert measure(filtered, paced.fs, ludb_reference.LEADS)["pr_interval"] is None

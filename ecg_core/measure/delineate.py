@@ -255,7 +255,10 @@ def _p_in_window(window: np.ndarray, beat: MedianBeat, regular: bool, min_p_mv: 
     RMS of noise, 1 mV of wander or a 0.5 mV step; the bumps on synthetic P waves overlapping the T wave's
     end, 0.12 or less). Too brief elsewhere, it is no P wave (a notch, an artefact) but leaves the T wave
     be. An irregular rhythm has no one place for the previous T wave, so there a cut P wave is none either
-    (what is left of varying T and f waves).
+    (what is left of varying T and f waves). Where the window opens on the TP segment (its opening not judged,
+    without ``check_opening``) nothing is under way at its start, and a P wave starting there is none: one
+    lead's fallback finds such a bump where the spatial magnitude shows no P wave above the noise (LUDB 158's
+    first 5 s: PR 446 ms for 180; flutter, and a paced beat, got PRs of 416-448 ms).
     """
     fs = beat.fs
     edge = max(1, int(0.004 * fs))
@@ -268,6 +271,8 @@ def _p_in_window(window: np.ndarray, beat: MedianBeat, regular: bool, min_p_mv: 
     reach = int(_P_REACH_S * fs)
     onset = trapezium_boundary(magnitude, p_peak, max(0, p_peak - reach))
     offset = trapezium_boundary(magnitude, p_peak, min(magnitude.size - 1, p_peak + reach))
+    if not check_opening and onset is not None and onset <= edge:
+        return _PInWindow(None, None, _P_NONE)
     brief = onset is None or offset is None or offset - onset < int(_MIN_P_S * fs)
     line_made = float(np.linalg.norm(window[:, p_peak] - last)) < _P_OFF_PR_FRACTION * magnitude[p_peak]
     cut = line_made or (check_opening and _opens_moving(window, fs, p_peak))
