@@ -87,6 +87,11 @@ def delineate(beat: MedianBeat, rr_s: float, regular: bool = True, pacing_spike:
     previous_t_end = t_end - rr if t_end is not None and regular else None
     min_p_mv = float(np.clip(_MIN_P_QRS_FRACTION * magnitude[qrs_on:qrs_off + 1].max(), _LOWEST_P_MV, _MIN_P_MV))
     p_on, p_off = _p_wave(deviation, beat, pr_end, previous_t_end, rr_s, regular, min_p_mv, problems)
+    if t_end is not None and t_end >= t_wave.stop - 2:
+        # where the search gave up is no end to measure, though the T wave lasts at least that long (which
+        # bounds the P search above): a median beat of one beat, from 2.5 s of LUDB 64, put it there (QT 700 ms
+        # for 412)
+        t_end = None
     if "t_end" in problems:  # the P wave runs into this T wave's end (seen one RR later)
         t_end = None
     elif t_wave is None:
