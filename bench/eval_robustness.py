@@ -8,9 +8,10 @@ electrodes (a shivering patient, `muscle_bursts`); 50 and 60 Hz mains hum of 50 
 baseline wander of 1 mV peak-to-peak (breathing), each lead with its own phase; 0.2 mV RMS of noise in V3
 alone (a loose electrode); a baseline step of 0.5 and of 1 mV in every lead at 4.6 s (an electrode moving, a
 cart's baseline reset); the amplitudes halved (a low-voltage ECG) and doubled (a large heart's); the
-recording resampled to 250 and to 1000 Hz (carts record at both). Per condition and measurement, over the records where the clean recording has a value:
-the share still measured, and the share within the tolerance of the clean value (`TOLERANCES`: the issue's
-cart tolerances; P duration as PR). Atrial fibrillation and flutter must keep PR None.
+recording resampled to 250 and to 1000 Hz (carts record at both). Per condition and measurement, over the
+records where the clean recording has a value: the share still measured, and the share within the tolerance
+of the clean value (`TOLERANCES`: the issue's cart tolerances; P duration as PR). Atrial fibrillation and
+flutter must keep PR None.
 """
 
 from __future__ import annotations

@@ -23,8 +23,8 @@ _SPIKE_OVER_WAVE = 1.0  # ... and larger than the wave it rides on moves: LUDB's
 _SPIKE_OVER_NOISE = 10.0  # ... and this many times the lead's noise around it (robust SD of the residual), in 2+
 # leads: LUDB's spikes (second-strongest lead) 15.6 times or more under 50 µV of broadband noise but for 1 of 143
 # (9.8); the residual peaks of bursts of muscle noise (20-150 Hz, 0.1 mV RMS) at most 9.4 times (1231 of them).
-# One false spike bridged changes little, a lost real one leaves a spike in its beat (12 lengthened LUDB 8's QRS
-# under muscle noise by 22 ms)
+# One false spike bridged changes little, a lost real one leaves a spike in its beat (at 12, LUDB 8's QRS under
+# muscle noise came out 22 ms long)
 _NOISE_SPAN_S = 0.1  # the noise around a spike is judged this far either side of it ...
 _NOISE_GAP_S = 0.006  # ... leaving out the spike itself
 _MIN_LEADS = 2  # a spike in one lead only is an artefact of that lead
