@@ -101,7 +101,8 @@ def _with_recording(result: dict, task: SignalTask, measurements: dict | None) -
 def _measure_and_assess(task: SignalTask) -> tuple[measure.Analysis, dict]:
     """Measurements and quality, on beats found once."""
     recording = task.recording
-    analysis = measure.analyse(recording.signal, recording.fs, recording.lead_names, sex=task.patient.sex)
+    analysis = measure.analyse(recording.signal, recording.fs, recording.lead_names, sex=task.patient.sex,
+                               stated_filters=recording.filters)
     return analysis, quality.assess(recording.signal, recording.fs, recording.lead_names, analysis.beats)
 
 

@@ -29,7 +29,8 @@ _CORE_MEASUREMENTS = ("heart_rate", "pr_interval", "qrs_duration", "qt_interval"
 def clinical_analysis(measurements: dict, quality: dict, ecgfm: dict | None, patient: Patient = Patient()) -> dict:
     """Seed-compatible summary: rhythm, heart_rate, qrs_duration, qt_interval, pr_interval (ms / bpm),
     axis_deviation, abnormalities, confidence (0..1, a heuristic, not a calibrated probability),
-    physiological_parameters (every measurement), plus ``basis`` and ``notes`` saying what it rests on,
+    physiological_parameters (every measurement), plus ``basis`` and ``notes`` saying what it rests on (and
+    what the recording's bandwidth does to the measurements),
     and ``urgent_findings`` (ST elevation by `urgent.st_elevation_findings`). ``patient`` sets the cut-points
     that depend on age and sex (ST elevation, QTc).
     """
@@ -40,6 +41,7 @@ def clinical_analysis(measurements: dict, quality: dict, ecgfm: dict | None, pat
     notes = [] if ecgfm else ["ECG-FM was not run: rhythm and abnormalities come from the measurements alone"]
     if quality.get("grade") in ("Poor", "Unusable"):
         notes.append(f"signal quality is {quality['grade'].lower()}: interpret with caution")
+    notes.extend((measurements.get("bandwidth") or {}).get("limits", ()))  # what the filters do to the values
     return {
         "rhythm": rhythm,
         "heart_rate": measurements.get("heart_rate"),

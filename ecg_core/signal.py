@@ -12,6 +12,7 @@ import numpy as np
 
 from .errors import InputError
 from .leads import STANDARD_LEADS, canonical_lead_name
+from .measure.bandwidth import StatedFilters
 from .payload import brief, is_finite_number
 from .settings import Limits
 
@@ -28,6 +29,7 @@ class Recording:
     fs: float  # Hz
     lead_names: tuple[str, ...] | None  # canonical names (see leads.py); None when the client gave none
     notes: tuple[str, ...] = field(default=())  # what was assumed or repaired, reported in the result
+    filters: StatedFilters | None = None  # what the file says the recording was filtered with
 
     @property
     def duration_s(self) -> float:

@@ -22,11 +22,13 @@ def reference():
     return read_ecg_file(dicom_bytes(), limits=LIMITS).recording
 
 
-def edf_bytes(recording, bdf: bool = False, names=None, unit="uV") -> bytes:
+def edf_bytes(recording, bdf: bool = False, names=None, unit="uV", prefiltering=None) -> bytes:
+    """``prefiltering``: each lead's EDF+ prefiltering field, in lead order (default: empty)."""
     kind = edfio.BdfSignal if bdf else edfio.EdfSignal
+    names = names or recording.lead_names
     signals = [kind(row * 1000, recording.fs, label=f"ECG {name}", physical_dimension=unit,
-                    physical_range=(-10_000, 10_000))
-               for row, name in zip(recording.signal, names or recording.lead_names)]
+                    physical_range=(-10_000, 10_000), prefiltering=text)
+               for row, name, text in zip(recording.signal, names, prefiltering or [""] * len(names))]
     signals.append(kind(np.zeros(recording.signal.shape[1] // 10), recording.fs / 10, label="Resp"))
     patient = edfio.Patient(code="MRN123", sex="F", birthdate=datetime.date(1980, 6, 1), name="Jane_Doe")
     record = (edfio.Bdf if bdf else edfio.Edf)(signals, patient=patient,
@@ -50,6 +52,17 @@ def test_edf_and_bdf_read_back(reference, bdf):
     np.testing.assert_allclose(ecg.recording.signal, reference.signal, atol=resolution_mv)
     assert ecg.sex == "F" and ecg.age_years == 42.0
     assert any("Resp" in note for note in ecg.recording.notes)  # the non-ECG signal is left out, and said so
+    assert ecg.recording.filters is None  # the fields are empty
+
+
+def test_edf_prefiltering_states_the_filters(reference):
+    """EDF+'s "HP:0.05Hz LP:150Hz N:50Hz"; where the leads differ, the narrowest band; "HP:DC" is no high-pass."""
+    fields = ["HP:0.05Hz LP:150Hz N:50Hz"] * len(reference.lead_names)
+    fields[3], fields[7] = "HP:0.5Hz LP:40Hz N:50Hz", "HP:DC LP:0.1kHz"
+    fields[9] = "LP:none HP:0Hz"  # no number, and a 0 Hz high-pass ("not set"): nothing stated
+    ecg = read_ecg_file(edf_bytes(reference, prefiltering=fields), limits=LIMITS)
+    assert (ecg.recording.filters.highpass_hz, ecg.recording.filters.lowpass_hz,
+            ecg.recording.filters.notch_hz) == (0.5, 40.0, 50.0)
 
 
 def test_edf_without_a_voltage_unit_is_refused(reference):

@@ -60,6 +60,7 @@ def test_cli_summary_is_readable(tmp_path):
     assert "scp, 12 leads, 600 Hz, 10.0 s" in cli.stdout
     assert re.search(r"heart_rate\s+[\d.]+\s+80\s", cli.stdout)  # ours beside the cart's 80 bpm
     assert "sinus rhythm" in cli.stdout  # the cart's statements
+    assert "bandwidth: the file states a 35 Hz low-pass filter" in cli.stdout  # tests/test_bandwidth.py
 
 
 def test_cli_bad_file_is_an_error_line_not_a_traceback(tmp_path):

@@ -14,6 +14,7 @@ from pypdf import PdfReader
 from conftest import fixture_path, make_handler
 from ecg_core.server import create_app
 from ecg_core.ui import examples
+from ecg_files import CART_FILES, cart_file_bytes
 from endpoint_harness import running_server
 from synthetic_ecg import add_st_elevation, synthetic_12lead
 
@@ -140,6 +141,17 @@ def test_report_names_the_lead_the_measurements_left_out(server):
     clean = {**inputs, "signal": signal.round(4).tolist()}
     assert "Left out" not in PdfReader(io.BytesIO(_post(server, "/report", {"inputs": clean}).content)).pages[0] \
         .extract_text()
+
+
+def test_report_says_what_a_narrow_bandwidth_does(server):
+    """The Welch Allyn file states a 35 Hz low-pass filter (tests/test_bandwidth.py)."""
+    scp = base64.b64encode(cart_file_bytes(dict((name, parts) for name, parts, _, _ in CART_FILES)["scp_2008"]))
+    inputs = {"file": scp.decode()}
+    limits = _post(server, "/", {"inputs": {**inputs, "task": "measure"}}).json()[0]["measurements"]["bandwidth"][
+        "limits"]
+    text = " ".join(PdfReader(io.BytesIO(_post(server, "/report", {"inputs": inputs}).content)).pages[0]
+                    .extract_text().split())
+    assert limits and f"Bandwidth: {'; '.join(limits)}" in text
 
 
 def test_the_page_and_the_report_take_the_qtc_limit_from_the_patients_sex(server):

@@ -97,9 +97,11 @@ def parsed_row(source: str, fmt: str, recording: Recording, patient: Patient,
         "cart_statements": ecg_file.cart_statements}
     return {"source": source, "format": fmt, "error": "", "signal": signal.tobytes(), "n_leads": signal.shape[0],
             "fs": recording.fs, "lead_names": json.dumps(recording.lead_names), "notes": json.dumps(recording.notes),
-            "patient_json": json.dumps(asdict(patient)), "cart_json": json.dumps(cart)}
+            "patient_json": json.dumps(asdict(patient)), "cart_json": json.dumps(cart),
+            "filters_json": json.dumps(asdict(recording.filters) if recording.filters else None)}
 
 
 def failed_row(source: str, message: str, fmt: str = "") -> dict[str, Any]:
     return {"source": source, "format": fmt, "error": message[:MAX_ERROR_CHARS] or "error", "signal": b"",
-            "n_leads": 0, "fs": 0.0, "lead_names": "null", "notes": "[]", "patient_json": "{}", "cart_json": "null"}
+            "n_leads": 0, "fs": 0.0, "lead_names": "null", "notes": "[]", "patient_json": "{}", "cart_json": "null",
+            "filters_json": "null"}

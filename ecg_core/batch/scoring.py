@@ -22,6 +22,7 @@ from ..ecgfm.labels import MIMIC_IV_ECG_LABELS
 from ..errors import InputError, ModelNotConfigured
 from ..files import EcgFile
 from ..jsonable import to_jsonable
+from ..measure.bandwidth import StatedFilters
 from ..patient import Patient
 from ..settings import Settings
 from ..signal import Recording
@@ -85,9 +86,14 @@ def signal_task(task: str, row: dict[str, Any]) -> SignalTask:
     signal = np.frombuffer(row["signal"], dtype=np.float64).reshape(int(row["n_leads"]), -1)
     names = json.loads(row["lead_names"])
     recording = Recording(signal=signal, fs=float(row["fs"]), lead_names=tuple(names) if names else None,
-                          notes=tuple(json.loads(row["notes"])))
+                          notes=tuple(json.loads(row["notes"])), filters=_stated_filters(row["filters_json"]))
     patient = Patient(**json.loads(row["patient_json"]))
     cart = json.loads(row["cart_json"])
     source = None if cart is None else EcgFile(format=row["format"], recording=recording, age_years=patient.age_years,
                                                sex=patient.sex, **cart)
     return SignalTask(task, recording, source=source, patient=patient)
+
+
+def _stated_filters(column: str) -> StatedFilters | None:
+    values = json.loads(column)
+    return None if values is None else StatedFilters(**values)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from ..contract import SIGNAL_TASKS
 from ..errors import InputError, ModelNotConfigured
+from ..ui.ranges import measurements_of
 
 
 def add_command(commands) -> None:
@@ -59,6 +60,7 @@ def summary(outcome: dict) -> list[str]:
              f"{recording['duration_s']:.1f} s ({result.get('model')}, task {result.get('task')}"
              f"{', demo weights' if result.get('weights') == 'demo' else ''})"]
     lines += [f"  note: {note}" for note in recording.get("notes", [])]
+    lines += [f"  bandwidth: {limit}" for limit in (measurements_of(result).get("bandwidth") or {}).get("limits", [])]
     clinical = result.get("clinical_analysis")
     if clinical:
         lines.append(f"  rhythm: {clinical.get('rhythm')}; axis: {clinical.get('axis_deviation')}")

@@ -6,16 +6,22 @@ samples are scaled. Leads are the signals whose labels name a standard lead ("EC
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
+import re
 
 import edfio
 import numpy as np
 
 from ..errors import InputError
+from ..measure.bandwidth import StatedFilters
 from ..settings import Limits
 from ..signal import UNIT_SCALE_TO_MV
 from .assemble import build_recording, common_rate, lead_name, left_out_note
 from .model import EcgFile
+
+# EDF+'s prefiltering field: "HP:0.1Hz LP:75Hz N:50Hz" (EDF+ specification, section 2.1.3.2); "HP:DC" is none
+_PREFILTER = re.compile(r"\b(HP|LP|N)\s*:\s*(\d+(?:\.\d+)?)\s*(k?Hz)?", re.IGNORECASE)
 
 
 def read_edf(data: bytes, field: str, limits: Limits) -> EcgFile:
@@ -51,8 +57,20 @@ def read_edf(data: bytes, field: str, limits: Limits) -> EcgFile:
         leads.append((signal.label, samples))
     notes = [left_out_note(others)] if others else []
     recording = build_recording(leads, fs, fmt, field, limits, notes)
+    recording = dataclasses.replace(recording, filters=stated_prefiltering([signal.prefiltering for signal in signals]))
     age, sex = _age_and_sex(record)
     return EcgFile(format=fmt, recording=recording, age_years=age, sex=sex)
+
+
+def stated_prefiltering(fields: list[str]) -> StatedFilters | None:
+    """The leads' prefiltering fields → the filters they state; where leads differ, the narrowest band."""
+    highpass, lowpass, notch = [], [], []
+    for text in fields:
+        for kind, number, unit in _PREFILTER.findall(text or ""):
+            hz = float(number) * (1000.0 if unit.lower() == "khz" else 1.0)
+            {"HP": highpass, "LP": lowpass, "N": notch}[kind.upper()].append(hz)
+    return StatedFilters.from_values(max(highpass, default=None), min(lowpass, default=None),
+                                     notch[0] if notch else None)
 
 
 def _age_and_sex(record) -> tuple[float | None, str | None]:

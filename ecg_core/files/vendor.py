@@ -7,6 +7,7 @@ content) is not passed on, only what kind of failure it was.
 
 from __future__ import annotations
 
+import dataclasses
 import tempfile
 import warnings
 from pathlib import Path
@@ -16,6 +17,7 @@ import pydicom
 from ecgdatakit import ChecksumWarning, CorruptedFileError, ECGDataKitError, FileParser
 
 from ..errors import InputError
+from ..measure.bandwidth import StatedFilters
 from ..settings import Limits
 from . import cart
 from .aecg_beats import device_rr_ms
@@ -60,11 +62,20 @@ def read_path(path: Path, fmt: str, field: str, limits: Limits) -> EcgFile:
     fs = common_rate([float(lead.sampling_rate) for lead in leads], fmt, field)
     recording = build_recording([(lead.label, np.asarray(lead.samples, dtype=np.float64)) for lead in leads],
                                 fs, fmt, field, limits, notes)
+    recording = dataclasses.replace(recording, filters=_stated_filters(record))
     age, sex = cart.age_and_sex(record)
     beat_rr_ms = device_rr_ms(path) if fmt == "hl7_aecg" else None  # ecgdatakit keeps no beat times
     return EcgFile(format=fmt, recording=recording, cart_measurements=cart.cart_measurements(record, beat_rr_ms),
                    cart_lead_measurements=cart.cart_lead_measurements(record),
                    cart_statements=cart.cart_statements(record), age_years=age, sex=sex)
+
+
+def _stated_filters(record) -> StatedFilters | None:
+    """The acquisition filters the file states (ecgdatakit reads GE MUSE's, Philips', SCP-ECG's, HL7 aECG's and
+    DICOM's own fields); a notch that the file says is off is no notch."""
+    filters = record.recording.acquisition.filters
+    notch = filters.notch if filters.notch_active is not False else None
+    return StatedFilters.from_values(filters.highpass, filters.lowpass, notch)
 
 
 def _check_dicom_samples(path: Path, field: str, limits: Limits) -> None:

@@ -17,6 +17,7 @@ import numpy as np
 from .. import qtc
 from ..errors import InputError
 from .axes import LIMB_LEAD_VECTORS, frontal_axis_deg
+from .bandwidth import StatedFilters, describe_bandwidth
 from .delineate import Boundaries, delineate
 from .filters import isoelectric_baseline, measurement_filter, to_analysis_rate
 from .lead_selection import FLAT_MV, select_leads
@@ -66,14 +67,14 @@ class Analysis:
 
 
 def measure(signal, fs: float, lead_names: tuple[str, ...] | list[str] | None = None, *,
-            sex: str | None = None) -> dict:
+            sex: str | None = None, stated_filters: StatedFilters | None = None) -> dict:
     """Global measurements of one recording; see `MEASUREMENT_KEYS` for the keys and units (`analyse` does
     the work and also returns the beats and the median beat)."""
-    return analyse(signal, fs, lead_names, sex=sex).measurements
+    return analyse(signal, fs, lead_names, sex=sex, stated_filters=stated_filters).measurements
 
 
 def analyse(signal, fs: float, lead_names: tuple[str, ...] | list[str] | None = None, *,
-            sex: str | None = None) -> Analysis:
+            sex: str | None = None, stated_filters: StatedFilters | None = None) -> Analysis:
     """Global measurements of one recording; see `MEASUREMENT_KEYS` for the keys and units.
 
     ``signal`` is (n_leads, n_samples) in mV (a 1-D array is one lead), ``fs`` in Hz, ``lead_names``
@@ -86,13 +87,16 @@ def analyse(signal, fs: float, lead_names: tuple[str, ...] | list[str] | None = 
     ``voltage_criteria`` (Sokolow-Lyon, Cornell; ``sex`` "M"/"F" sets Cornell's threshold) come from the
     median beat of the first window that gave one. ``pacing`` (`pacing.pacing_summary`) says which
     chambers a pacemaker paces; its spikes are bridged before anything is measured, and in ventricular
-    pacing the PR interval is None. ``leads_left_out`` ({lead: reason}) names the leads nothing is measured
+    pacing the PR interval is None. ``bandwidth`` (`bandwidth.describe_bandwidth`) says what the recording's
+    filters (``stated_filters``: what its file states), sampling rate and high-frequency content do to the
+    measurements. ``leads_left_out`` ({lead: reason}) names the leads nothing is measured
     on (`lead_selection.select_leads`: flat, or far noisier than the others).
     """
     signal, names = validate_signal(signal, fs, lead_names)
     result: dict = {key: None for key in MEASUREMENT_KEYS}
     result.update(beat_count=0, windows=0, pacing=pacing_summary(np.zeros(0, dtype=np.int64), np.zeros(0), fs),
-                  per_lead={}, voltage_criteria=voltage_criteria({}, sex))
+                  per_lead={}, voltage_criteria=voltage_criteria({}, sex),
+                  bandwidth=describe_bandwidth(None, fs, stated_filters, pacing_found=False))
     unmeasured: dict[str, str] = {}
     result["unmeasured"] = unmeasured
     used, result["leads_left_out"] = select_leads(signal, fs, list(names or map(str, range(signal.shape[0]))))
@@ -106,6 +110,8 @@ def analyse(signal, fs: float, lead_names: tuple[str, ...] | list[str] | None = 
     result["beat_count"] = int(beats.size)
     beats_at_fs = np.minimum(np.round(beats * fs / rate).astype(np.int64), signal.shape[1] - 1)
     result["pacing"] = pacing_summary(spikes, beats_at_fs, fs)
+    result["bandwidth"] = describe_bandwidth(signal[used], fs, stated_filters,
+                                             pacing_found=result["pacing"]["mode"] is not None)
     rr_s = np.diff(beats) / rate
     if rr_s.size < 1 or not _RATE_LIMITS_BPM[0] <= 60 / rr_s.mean() <= _RATE_LIMITS_BPM[1]:
         _explain(result, unmeasured, "no regular series of QRS complexes was found (too few beats, or noise)")

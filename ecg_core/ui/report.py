@@ -91,6 +91,9 @@ def _quality_lines(result: dict) -> list[str]:
     if left_out:
         named = "; ".join(f"{lead} ({why})" for lead, why in left_out.items())
         lines += textwrap.wrap(f"Left out of the measurements: {named}", 110)
+    bandwidth_limits = (measurements_of(result).get("bandwidth") or {}).get("limits") or []
+    if bandwidth_limits:
+        lines += textwrap.wrap("Bandwidth: " + "; ".join(bandwidth_limits), 110)
     statements = result.get("cart_statements") or []
     if statements:
         lines += textwrap.wrap("Cart statements: " + "; ".join(statements), 110)
