@@ -86,8 +86,6 @@ def test_a_file_s_filters_reach_the_response(demo_handler):
         bandwidth["limits"]
 
 
-
-
 @pytest.fixture(scope="module")
 def ludb_records():
     folder = FIXTURES / "ludb"
