@@ -7,7 +7,8 @@ condition (noise seeded by the record number): broadband (white) noise of 12.5 a
 electrodes (a shivering patient, `muscle_bursts`); 50 and 60 Hz mains hum of 50 µV peak-to-peak and 0.3 Hz
 baseline wander of 1 mV peak-to-peak (breathing), each lead with its own phase; 0.2 mV RMS of noise in V3
 alone (a loose electrode); a baseline step of 0.5 and of 1 mV in every lead at 4.6 s (an electrode moving, a
-cart's baseline reset); the amplitudes halved (a low-voltage ECG) and doubled (a large heart's); the
+cart's baseline reset); the amplitudes halved (a low-voltage ECG), quartered (an extreme one: pericardial
+effusion, amyloidosis) and doubled (a large heart's); the
 recording resampled to 250 and to 1000 Hz (carts record at both). Per condition and measurement, over the
 records where the clean recording has a value: the share still measured, and the share within the tolerance
 of the clean value (`TOLERANCES`: the issue's cart tolerances; P duration as PR). Atrial fibrillation and
@@ -109,7 +110,7 @@ CONDITIONS = {"white 12.5 µV RMS": white(0.0125), "white 50 µV RMS": white(0.0
               "muscle bursts 0.1 mV RMS": muscle_bursts(0.1), "wander 0.3 Hz 1 mV p-p": sine(0.3, 1.0),
               "V3 alone 0.2 mV RMS": one_lead_noisy(ludb_reference.LEADS.index("V3"), 0.2),
               "baseline step 0.5 mV": step(0.5), "baseline step 1 mV": step(1.0),
-              "amplitude × 0.5": scaled(0.5), "amplitude × 2": scaled(2.0),
+              "amplitude × 0.5": scaled(0.5), "amplitude × 0.25": scaled(0.25), "amplitude × 2": scaled(2.0),
               "resampled to 250 Hz": resampled(250.0), "resampled to 1000 Hz": resampled(1000.0)}
 
 

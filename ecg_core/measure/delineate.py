@@ -27,6 +27,8 @@ _P_NOISE_FACTOR = 6.0  # ... nor one less than this many times the noise in the 
 _T_GAP_S = 0.04  # the T wave is looked for this long after QRS offset
 _NEXT_P_PEAK_S = 0.2  # the next beat's P wave may peak from this long before its QRS
 _T_RISE_FRACTION = 0.1  # of the T wave's fall: a rise this large after it is another wave ...
+_T_RISE_MIN_MV = 0.02  # ... if it is also this large, or this many times the noise left in the median beat
+_T_RISE_NOISE_FACTOR = 3.0  # (RMS over the leads) where that is less: a low-voltage ECG's waves are small too
 _T_SECOND_LOBE_FRACTION = 0.5  # ... the T wave's own second lobe (a biphasic T) when it rises this much of the fall
 _T_SECOND_LOBE_MAX_COSINE = -0.3  # ... and points back: the two lobes' lead vectors at least ~107° apart
 _T_FIRST_PEAK_FRACTION = 0.8  # of the tallest hump after the QRS: an earlier one this tall is the T wave's peak
@@ -80,7 +82,8 @@ def delineate(beat: MedianBeat, rr_s: float, regular: bool = True, pacing_spike:
     rr = int(round(rr_s * fs))
     t_wave = _t_peak(magnitude, fs, qrs_on, qrs_off, rr_s, regular)
     t_curves = _TCurves(magnitude, np.sqrt(np.sum(lowpass(deviation, fs, T_END_HIGH_HZ) ** 2, axis=0)),
-                        float(np.sqrt(np.sum(beat.median_noise_mv ** 2))))
+                        float(np.sqrt(np.sum(beat.median_noise_mv ** 2))),
+                        float(np.sqrt(np.mean(beat.median_noise_mv ** 2))))
     t_end = (_t_end(t_curves, fs, t_wave.peak, t_wave.stop, deviation=deviation, lobe_stop=t_wave.peak_stop)
              if t_wave is not None else None)
     # the previous beat's T wave ends one RR before this one's (only a regular rhythm puts it at one place)
@@ -142,6 +145,7 @@ class _TCurves(NamedTuple):
     magnitude: np.ndarray  # spatial magnitude of the median beat, low-passed to P_T_HIGH_HZ
     smooth: np.ndarray  # ... and to T_END_HIGH_HZ
     noise_mv: float  # noise left in the median beat, over all leads
+    lead_noise_mv: float  # ... and in one lead (RMS over the leads): what the magnitude moves by
 
 
 def _t_end(curves: _TCurves, fs: float, t_peak: int, stop: int, *, deviation: np.ndarray | None = None,
@@ -167,7 +171,10 @@ def _t_end(curves: _TCurves, fs: float, t_peak: int, stop: int, *, deviation: np
         return None
     after = magnitude[t_peak:stop + 1]
     trough = np.minimum.accumulate(after)
-    rising = after - trough > max(_MIN_P_MV / 2, _T_RISE_FRACTION * (after[0] - after.min()))
+    # a quiet beat's floor scales with its noise, which scales with the signal: the fixed floor stopped the
+    # search at LUDB 180's U wave at full amplitude and not at half, and the QT ran on to the next P (368 → 582 ms)
+    floor = min(_T_RISE_MIN_MV, _T_RISE_NOISE_FACTOR * curves.lead_noise_mv)
+    rising = after - trough > max(floor, _T_RISE_FRACTION * (after[0] - after.min()))
     if rising.any():
         rise = int(np.argmax(rising))
         if deviation is not None and lobe_stop is not None:
