@@ -2,10 +2,9 @@
 (`bench/eval_robustness.py` makes each condition and prints the figures): broadband noise of 12.5 and 50 µV
 RMS, bursts of muscle noise at the electrodes, 50 and 60 Hz mains hum, 0.3 Hz baseline wander, a loose
 electrode's noise in one lead, a baseline step, a half, a quarter and twice the amplitudes, 250 and 1000 Hz
-sampling. The
-bounds are what the code achieves, rounded down a little; before this round, 50 µV of noise lost PR on half
-of the records and QT on a third, 12.5 µV turned T waves of record 64 into beats, a 1 mV baseline step
-became a beat on 40 records, and at twice the amplitude four records were called paced.
+sampling. The bounds are what the code achieves, rounded down a little; before this round, 50 µV of noise lost
+PR on half of the records and QT on a third, 12.5 µV turned T waves of record 64 into beats, a 1 mV baseline
+step became a beat on 40 records, and at twice the amplitude four records were called paced.
 """
 
 from __future__ import annotations
