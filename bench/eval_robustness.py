@@ -2,17 +2,17 @@
 records.
 
 Run: python bench/eval_robustness.py [--records 0,4,8]. Each record is measured clean and again under each
-condition (noise seeded by the record number): broadband (white) noise of 12.5 and 50 µV RMS added to all
-12 leads (electrode and muscle noise; 50 µV is a tense patient); three bursts of muscle noise at the
-electrodes (a shivering patient, `muscle_bursts`); 50 and 60 Hz mains hum of 50 µV peak-to-peak and 0.3 Hz
-baseline wander of 1 mV peak-to-peak (breathing), each lead with its own phase; 0.2 mV RMS of noise in V3
-alone (a loose electrode); a baseline step of 0.5 and of 1 mV in every lead at 4.6 s (an electrode moving, a
-cart's baseline reset); the amplitudes halved (a low-voltage ECG), quartered (an extreme one: pericardial
-effusion, amyloidosis) and doubled (a large heart's); the
-recording resampled to 250 and to 1000 Hz (carts record at both). Per condition and measurement, over the
-records where the clean recording has a value: the share still measured, and the share within the tolerance
-of the clean value (`TOLERANCES`: the issue's cart tolerances; P duration as PR). Atrial fibrillation and
-flutter must keep PR None.
+condition (noise seeded by the record number): broadband (white) noise of 12.5 and 50 µV RMS added to all 12 leads
+(electrode and muscle noise; 50 µV is a tense patient); three bursts of muscle noise at the electrodes (a shivering
+patient, `muscle_bursts`); 50 and 60 Hz mains hum of 50 µV peak-to-peak and 0.3 Hz baseline wander of 1 mV
+peak-to-peak (breathing), each lead with its own phase; 0.2 mV RMS of noise in V3 alone (a loose electrode); a
+baseline step of 0.5 and of 1 mV in every lead at 4.6 s (an electrode moving, a cart's baseline reset); the
+amplitudes halved (a low-voltage ECG), quartered (an extreme one: pericardial effusion, amyloidosis), quartered
+with 12.5 µV RMS of broadband noise added after (the electrodes' noise does not shrink with the heart's signal) and
+doubled (a large heart's); the recording resampled to 250 and to 1000 Hz (carts record at both). Per condition and
+measurement, over the records where the clean recording has a value: the share still measured, and the share within
+the tolerance of the clean value (`TOLERANCES`: the issue's cart tolerances; P duration as PR). Atrial fibrillation
+and flutter must keep PR None.
 """
 
 from __future__ import annotations
@@ -92,9 +92,11 @@ def step(height_mv: float, at_fraction: float = 0.46):
     return condition
 
 
-def scaled(gain: float):
+def scaled(gain: float, then=None):
+    """Every amplitude times ``gain``; ``then``, a condition applied after (an electrode's noise does not shrink
+    with the heart's signal)."""
     def condition(signal, fs, rng):
-        return gain * signal, fs
+        return (gain * signal, fs) if then is None else then(gain * signal, fs, rng)
     return condition
 
 
@@ -110,7 +112,8 @@ CONDITIONS = {"white 12.5 µV RMS": white(0.0125), "white 50 µV RMS": white(0.0
               "muscle bursts 0.1 mV RMS": muscle_bursts(0.1), "wander 0.3 Hz 1 mV p-p": sine(0.3, 1.0),
               "V3 alone 0.2 mV RMS": one_lead_noisy(ludb_reference.LEADS.index("V3"), 0.2),
               "baseline step 0.5 mV": step(0.5), "baseline step 1 mV": step(1.0),
-              "amplitude × 0.5": scaled(0.5), "amplitude × 0.25": scaled(0.25), "amplitude × 2": scaled(2.0),
+              "amplitude × 0.5": scaled(0.5), "amplitude × 0.25": scaled(0.25),
+              "amplitude × 0.25, 12.5 µV RMS": scaled(0.25, then=white(0.0125)), "amplitude × 2": scaled(2.0),
               "resampled to 250 Hz": resampled(250.0), "resampled to 1000 Hz": resampled(1000.0)}
 
 

@@ -1,9 +1,9 @@
 """`measure` holds under the noise real recordings carry and the ways carts differ, on LUDB's 100 records
-(`bench/eval_robustness.py` makes each condition and prints the figures): broadband noise of 12.5 and 50 µV
-RMS, bursts of muscle noise at the electrodes, 50 and 60 Hz mains hum, 0.3 Hz baseline wander, a loose
-electrode's noise in one lead, a baseline step, a half, a quarter and twice the amplitudes, 250 and 1000 Hz
-sampling. The bounds are what the code achieves, rounded down a little; before this round, 50 µV of noise lost
-PR on half of the records and QT on a third, 12.5 µV turned T waves of record 64 into beats, a 1 mV baseline
+(`bench/eval_robustness.py` makes each condition and prints the figures): broadband noise of 12.5 and 50 µV RMS,
+bursts of muscle noise at the electrodes, 50 and 60 Hz mains hum, 0.3 Hz baseline wander, a loose electrode's noise
+in one lead, a baseline step, a half, a quarter and twice the amplitudes, a quarter with 12.5 µV of noise, 250 and
+1000 Hz sampling. The bounds are what the code achieves, rounded down a little; before this round, 50 µV of noise
+lost PR on half of the records and QT on a third, 12.5 µV turned T waves of record 64 into beats, a 1 mV baseline
 step became a beat on 40 records, and at twice the amplitude four records were called paced.
 """
 
@@ -52,9 +52,12 @@ BOUNDS = {
                            "qt_interval": (0.97, 0.96), "p_duration": (0.97, 0.97)},
     "amplitude × 0.5": {"heart_rate": (1.0, 1.0), "pr_interval": (0.98, 0.98), "qrs_duration": (1.0, 0.96),
                         "qt_interval": (1.0, 0.98), "p_duration": (0.98, 0.98)},
-    # the QRS end's 8 mV/s still cuts a quartered QRS short where 8 % of its peak slope is more (README "Still fragile")
-    "amplitude × 0.25": {"heart_rate": (1.0, 1.0), "pr_interval": (0.92, 0.92), "qrs_duration": (1.0, 0.87),
+    "amplitude × 0.25": {"heart_rate": (1.0, 1.0), "pr_interval": (0.92, 0.92), "qrs_duration": (1.0, 0.95),
                          "qt_interval": (1.0, 0.99), "p_duration": (0.92, 0.92)},
+    # a quartered ECG's P waves under noise fall under the 20 µV a P wave must reach (README "Still fragile")
+    "amplitude × 0.25, 12.5 µV RMS": {"heart_rate": (1.0, 1.0), "pr_interval": (0.88, 0.84),
+                                      "qrs_duration": (1.0, 0.85), "qt_interval": (1.0, 0.98),
+                                      "p_duration": (0.88, 0.8)},
     "amplitude × 2": {"heart_rate": (1.0, 1.0), "pr_interval": (1.0, 0.99), "qrs_duration": (1.0, 0.98),
                       "qt_interval": (1.0, 0.99), "p_duration": (1.0, 0.99)},
     "resampled to 250 Hz": {"heart_rate": (1.0, 1.0), "pr_interval": (1.0, 0.99), "qrs_duration": (1.0, 0.96),
@@ -276,3 +279,16 @@ def test_the_qrs_end_of_a_small_noisy_qrs_stays_above_the_noise():
     noisy_qrs_ms = [measure(record.signal + np.random.default_rng(seed).normal(0.0, 0.05, record.signal.shape),
                             record.fs, ludb_reference.LEADS)["qrs_duration"] for seed in range(24)]
     assert sum(abs(qrs_ms - clean_qrs_ms) <= 15 for qrs_ms in noisy_qrs_ms) >= 19, (clean_qrs_ms, noisy_qrs_ms)
+
+
+@pytest.mark.parametrize("number", [10, 108])
+def test_a_low_voltage_right_bundle_branch_block_stays_wide(number):
+    """A complete RBBB's terminal R′ in V1 widens the global QRS only from a lead that spans 0.4 mV and a slope
+    above 5 mV/s; at a half to a quarter of the amplitude V1 fell under both, and LUDB 10 (128 ms clean) measured
+    74-90 ms, 108 (138 ms) 82 ms: a bundle branch block read as a normal QRS. Both levels now shrink with the
+    largest lead's QRS where that spans less than 2 mV (the span) or 0.9 mV (the slope)."""
+    record = ludb_reference.load(FIXTURES / "ludb", number)
+    clean_qrs_ms = measure(record.signal, record.fs, ludb_reference.LEADS)["qrs_duration"]
+    for gain in (0.6, 0.5, 0.35, 0.25):
+        qrs_ms = measure(gain * record.signal, record.fs, ludb_reference.LEADS)["qrs_duration"]
+        assert qrs_ms >= 120 and abs(qrs_ms - clean_qrs_ms) <= 10, (gain, qrs_ms, clean_qrs_ms)

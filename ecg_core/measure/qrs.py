@@ -25,9 +25,13 @@ _QRS_END_SLOPE_MV_S = 8.0  # spatial velocity: the QRS has ended once it stays b
 _QRS_END_FRACTION = 0.08  # ... or below this fraction of the QRS peak slope where that is less (a low-voltage
 # QRS's terminal slope is small too), but never below the quiet level's own slope (the noise's). Chosen on LUDB
 # DEV and the carts: from 0.07 up none of their clean values moves, 0.065 moves LUDB 24's and the HeartStart's
-_LEAD_QRS_MIN_MV = 0.4  # a lead whose QRS spans this much may extend the global QRS ...
+_LEAD_QRS_MIN_MV = 0.4  # a lead whose QRS spans this much ...
+_LEAD_QRS_MIN_FRACTION = 0.2  # ... or this fraction of the largest lead's span, where that is less (a low-voltage
+# ECG's leads are all small: a quartered RBBB's V1), may extend the global QRS ...
 _LEAD_EDGE_FRACTION = 0.1  # ... while its own slope is above this fraction of its QRS peak slope ...
 _LEAD_EDGE_MV_S = 5.0  # ... and above this: a slow terminal wave (RBBB's R' in V1) that sharper leads drown
+_LOW_VOLTAGE_SPAN_MV = 0.9  # where the largest lead's QRS spans less, that slope shrinks in proportion (a
+# low-voltage ECG's terminal waves are slow too); under every clean LUDB record's and cart file's (0.96 mV and up)
 _LEAD_REACH_S = (0.04, 0.06)  # ... by at most this much before the onset / after the offset
 _LEAD_RESUME_FRACTION = 0.5  # of its QRS peak slope: a lead this steep there is still in its QRS after a pause
 # (RBBB's R' in V1 after its notch, ~1.0; a T wave rising soon after a wide QRS reaches ~0.3)
@@ -93,8 +97,12 @@ def widen_to_leads(wave: np.ndarray, fs: float, onset: int, offset: int) -> tupl
     high = min(wave.shape[1] - 1, offset + int(_LEAD_REACH_S[1] * fs))
     gap = max(2, int(_QRS_MAX_PAUSE_S * fs))
     new_onset, new_offset = onset, offset
-    for lead in wave:
-        if np.ptp(lead[onset:offset + 1]) < _LEAD_QRS_MIN_MV:
+    spans_mv = np.ptp(wave[:, onset:offset + 1], axis=1)
+    largest_mv = float(spans_mv.max())
+    min_span_mv = min(_LEAD_QRS_MIN_MV, _LEAD_QRS_MIN_FRACTION * largest_mv)
+    min_edge_mv_s = _LEAD_EDGE_MV_S * min(1.0, largest_mv / _LOW_VOLTAGE_SPAN_MV)
+    for lead, span_mv in zip(wave, spans_mv):
+        if span_mv < min_span_mv:
             continue
         slope = np.abs(np.gradient(lead)) * fs
         floor = np.percentile(slope, 10)
@@ -103,7 +111,7 @@ def widen_to_leads(wave: np.ndarray, fs: float, onset: int, offset: int) -> tupl
         if busy.size == 0:  # the lead's QRS is no steeper than its quietest stretch: nothing to add
             continue
         resumed = np.flatnonzero(slope[low:high + 1] >= floor + _LEAD_RESUME_FRACTION * (peak - floor)) + low
-        edge = floor + max(_LEAD_EDGE_FRACTION * (peak - floor), _LEAD_EDGE_MV_S)
+        edge = floor + max(_LEAD_EDGE_FRACTION * (peak - floor), min_edge_mv_s)
         last = busy[-1]
         # a wave resumed after a pause is the QRS's only when it is over within reach: one still rising at the
         # reach's end is the T wave after a wide QRS, which lasts longer
