@@ -144,10 +144,33 @@ def pr_none_on_af(rows: list[dict], condition: str) -> float:
     return float(np.mean([row["changed"][condition]["pr_interval"] is None for row in af])) if af else float("nan")
 
 
+def short_windows(numbers: list[int], window_s: float) -> dict:
+    """Each record cut into windows of ``window_s`` s, each measured alone (a cart's 2.5 s columns, a short strip):
+    {"af": windows of the AF/flutter records, "af_pr_none": the share without a PR; "sinus": windows of the sinus
+    records without AV block or pacing whose whole recording has a PR, "sinus_pr_kept" / "sinus_pr_within": the
+    shares with a PR / one within the PR tolerance of the whole recording's}."""
+    af_pr, sinus_pr = [], []
+    for number in numbers:
+        record = ludb_reference.load(LUDB, number)
+        whole_pr_ms = measure(record.signal, record.fs, ludb_reference.LEADS)["pr_interval"]
+        af, sinus = ludb_reference.is_af_or_flutter(record.rhythm), ludb_reference.is_sinus(record)
+        if not af and not (sinus and whole_pr_ms is not None):
+            continue
+        width = int(window_s * record.fs)
+        for start in range(0, record.signal.shape[1] - width + 1, width):
+            pr_ms = measure(record.signal[:, start:start + width], record.fs, ludb_reference.LEADS)["pr_interval"]
+            (af_pr if af else sinus_pr).append(pr_ms if af else (pr_ms, whole_pr_ms))
+    within = [pr is not None and abs(pr - whole) <= TOLERANCES["pr_interval"] for pr, whole in sinus_pr]
+    return {"af": len(af_pr), "af_pr_none": float(np.mean([pr is None for pr in af_pr])) if af_pr else float("nan"),
+            "sinus": len(sinus_pr), "sinus_pr_kept": float(np.mean([pr is not None for pr, _ in sinus_pr])),
+            "sinus_pr_within": float(np.mean(within))}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     records_option(parser)
-    rows = evaluate(chosen_records(parser.parse_args()))
+    chosen = chosen_records(parser.parse_args())
+    rows = evaluate(chosen)
     for condition in CONDITIONS:
         print(f"\n{condition}: PR None on AF/flutter {pr_none_on_af(rows, condition):.0%}")
         for key, tolerance in TOLERANCES.items():
@@ -157,6 +180,13 @@ def main() -> None:
                 s = stability(subset, condition, key)
                 cells.append(f"{name} {s['kept']:4.0%} kept, {s['within']:4.0%} within ({s['n']})")
             print(f"  {key:13s} ±{tolerance:<3d} " + "   ".join(cells))
+    for window_s in (2.5, 5.0):
+        for name, numbers in (("DEV", [n for n in chosen if ludb_reference.split(n) == "dev"]),
+                              ("TEST", [n for n in chosen if ludb_reference.split(n) == "test"])):
+            s = short_windows(numbers, window_s)
+            print(f"\n{window_s} s windows, {name}: PR None on {s['af_pr_none']:.0%} of {s['af']} AF/flutter windows; "
+                  f"sinus PR kept on {s['sinus_pr_kept']:.0%}, within ±{TOLERANCES['pr_interval']} ms of the whole "
+                  f"recording's on {s['sinus_pr_within']:.0%} of {s['sinus']}")
 
 
 if __name__ == "__main__":

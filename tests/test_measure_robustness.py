@@ -292,3 +292,15 @@ def test_a_low_voltage_right_bundle_branch_block_stays_wide(number):
     for gain in (0.6, 0.5, 0.35, 0.25):
         qrs_ms = measure(gain * record.signal, record.fs, ludb_reference.LEADS)["qrs_duration"]
         assert qrs_ms >= 120 and abs(qrs_ms - clean_qrs_ms) <= 10, (gain, qrs_ms, clean_qrs_ms)
+
+
+def test_a_few_beats_of_atrial_fibrillation_get_no_pr():
+    """2.5 s of a recording (a cart's column, a short strip) holds two to four beats, too few to tell an irregular
+    rhythm from a regular one, and the bump f waves leave in their median was measured as a P wave: LUDB's AF and
+    flutter records got a PR on 14 of their 32 windows. A P wave must now stand two standard errors out of the
+    single beats' spread; f waves, which differ from beat to beat, do not. The three sinus windows that lost their
+    PR had it 82-274 ms from the whole recording's (LUDB 66 and 130)."""
+    summary = eval_robustness.short_windows(ludb_reference.record_numbers(FIXTURES / "ludb"), 2.5)
+    print(f"\n2.5 s windows: {summary}")
+    assert summary["af"] == 32 and summary["af_pr_none"] >= 0.9
+    assert summary["sinus"] >= 300 and summary["sinus_pr_kept"] >= 0.95 and summary["sinus_pr_within"] >= 0.89

@@ -24,6 +24,8 @@ _MIN_P_MV = 0.04  # a P wave smaller than this (spatial magnitude) is not called
 _MIN_P_QRS_FRACTION = 0.025  # ... or than this share of the QRS's, where that is less (a low-voltage ECG) ...
 _LOWEST_P_MV = 0.02  # ... but never one smaller than this
 _P_NOISE_FACTOR = 6.0  # ... nor one less than this many times the noise in the median beat
+_P_BEAT_CONSISTENCY = 2.0  # ... nor one whose RMS is less than this many standard errors of the single beats'
+# mean there: f waves, unrelated to the QRS, average to a bump of about one (chosen on LUDB DEV's 2.5 s windows)
 _T_GAP_S = 0.04  # the T wave is looked for this long after QRS offset
 _NEXT_P_PEAK_S = 0.2  # the next beat's P wave may peak from this long before its QRS
 _T_RISE_FRACTION = 0.1  # of the T wave's fall: a rise this large after it is another wave ...
@@ -232,7 +234,12 @@ def _p_wave(deviation: np.ndarray, beat: MedianBeat, pr_end: int, previous_t_end
         if retried.problem is None:
             found, start = retried, retry_start
     if found.problem is None:
-        return start + found.onset, start + found.offset
+        p_on, p_off = start + found.onset, start + found.offset
+        if _p_shared_by_the_beats(beat, p_on, p_off):
+            return p_on, p_off
+        problems["p"] = ("no P wave that the beats share: what stands out before the QRS in the median beat "
+                         "differs from beat to beat (as atrial fibrillation's f waves do)")
+        return None, None
     if found.problem == _P_CUT:
         problems["p"] = problems["t_end"] = (
             "the P wave runs into the previous T wave (fast rate or long PR): the P onset and the end "
@@ -242,6 +249,32 @@ def _p_wave(deviation: np.ndarray, beat: MedianBeat, pr_end: int, previous_t_end
                          "flutter, junctional rhythm, a P wave hidden in the T wave at a fast rate, or a "
                          "noisy baseline)")
     return None, None
+
+
+def _p_shared_by_the_beats(beat: MedianBeat, p_on: int, p_off: int) -> bool:
+    """Whether the single beats share the median beat's P wave at [``p_on``, ``p_off``]: its RMS over the leads
+    and its span (each beat's straight line between the two ends taken off, in the P wave's band) is at least
+    `_P_BEAT_CONSISTENCY` standard errors of the beats' mean there. Every beat whose P wave lies inside the
+    recording counts, whole or not; with one there is nothing to compare.
+
+    Over a few beats an irregular rhythm cannot be told from a regular one, and the P window of atrial
+    fibrillation holds f waves, which differ from beat to beat: the largest bump their median shows is about
+    one standard error tall. A real P wave, alike in every beat, stands several out.
+    """
+    if beat.single_beats_mv is None:
+        return True
+    waves = beat.single_beats_mv[:, :, p_on:p_off + 1]
+    waves = waves[np.isfinite(waves).all(axis=(1, 2))]  # a beat at the recording's edge may still hold its P wave
+    n_beats = len(waves)
+    if n_beats < 2:
+        return True
+    waves = waves - (waves[:, :, :1] + (waves[:, :, -1:] - waves[:, :, :1]) * np.linspace(0.0, 1.0, waves.shape[2]))
+    centre = np.median(waves, axis=0)
+    # each beat's distance from the others' centre, the median of them: a burst of noise on a few beats (a
+    # shivering patient) does not make a real P wave's beats look unrelated; √(n / (n - 1)): the centre is
+    # taken over the beats themselves
+    spread_mv = np.median(np.sqrt(np.mean((waves - centre) ** 2, axis=(1, 2)))) * np.sqrt(n_beats / (n_beats - 1))
+    return bool(np.sqrt(np.mean(centre ** 2)) >= _P_BEAT_CONSISTENCY * spread_mv / np.sqrt(n_beats))
 
 
 _P_NONE, _P_CUT = "no P wave", "a P wave cut by the window's start"

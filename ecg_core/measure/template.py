@@ -29,6 +29,8 @@ class MedianBeat:
     n_beats: int  # dominant beats averaged
     noise_mv: np.ndarray  # per lead: standard deviation of single beats around the median (robust), in the
     # band the P and T waves are found in (broadband noise above it does not hide them)
+    single_beats_mv: np.ndarray | None = None  # every beat given, (n_beats, n_leads, n_samples), in that band too;
+    # NaN where a beat's window runs past the signal (the median takes whole beats only)
 
     @property
     def median_noise_mv(self) -> np.ndarray:
@@ -124,7 +126,9 @@ def median_beat(filtered: np.ndarray, fs: float, fiducials: np.ndarray, before_s
         noise = 1.4826 * np.median(np.abs(lowpass(beats - waveform, fs, P_T_HIGH_HZ)), axis=(0, 2))
     else:
         noise = np.zeros(len(waveform))
-    return MedianBeat(waveform, before, fs, int(fits.size), noise)
+    single_beats = _segments(np.pad(lowpass(filtered, fs, P_T_HIGH_HZ), ((0, 0), (before, after)),
+                                    constant_values=np.nan), fiducials + before, before, after)
+    return MedianBeat(waveform, before, fs, int(fits.size), noise, single_beats)
 
 
 def _segments(filtered: np.ndarray, centres: np.ndarray, before: int, after: int) -> np.ndarray:
