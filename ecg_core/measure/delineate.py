@@ -25,7 +25,7 @@ _MIN_P_QRS_FRACTION = 0.025  # ... or than this share of the QRS's, where that i
 _LOWEST_P_MV = 0.02  # ... but never one smaller than this
 _P_NOISE_FACTOR = 6.0  # ... nor one less than this many times the noise in the median beat
 _P_BEAT_CONSISTENCY = 2.0  # ... nor one whose RMS is less than this many standard errors of the single beats'
-# mean there: f waves, unrelated to the QRS, average to a bump of about one (chosen on LUDB DEV's 2.5 s windows)
+# centre there: f waves, unrelated to the QRS, reach about one by chance (checked on both LUDB splits' 2.5 s windows)
 _T_GAP_S = 0.04  # the T wave is looked for this long after QRS offset
 _NEXT_P_PEAK_S = 0.2  # the next beat's P wave may peak from this long before its QRS
 _T_RISE_FRACTION = 0.1  # of the T wave's fall: a rise this large after it is another wave ...
@@ -254,8 +254,8 @@ def _p_wave(deviation: np.ndarray, beat: MedianBeat, pr_end: int, previous_t_end
 def _p_shared_by_the_beats(beat: MedianBeat, p_on: int, p_off: int) -> bool:
     """Whether the single beats share the median beat's P wave at [``p_on``, ``p_off``]: its RMS over the leads
     and its span (each beat's straight line between the two ends taken off, in the P wave's band) is at least
-    `_P_BEAT_CONSISTENCY` standard errors of the beats' mean there. Every beat whose P wave lies inside the
-    recording counts, whole or not; with one there is nothing to compare.
+    `_P_BEAT_CONSISTENCY` standard errors of the beats' centre (their median) there. Every beat whose P wave
+    lies in the recording counts, whole or not; with one there is nothing to compare.
 
     Over a few beats an irregular rhythm cannot be told from a regular one, and the P window of atrial
     fibrillation holds f waves, which differ from beat to beat: the largest bump their median shows is about
