@@ -9,10 +9,10 @@ peak-to-peak (breathing), each lead with its own phase; 0.2 mV RMS of noise in V
 baseline step of 0.5 and of 1 mV in every lead at 4.6 s (an electrode moving, a cart's baseline reset); the
 amplitudes halved (a low-voltage ECG), quartered (an extreme one: pericardial effusion, amyloidosis), quartered
 with 12.5 µV RMS of broadband noise added after (the electrodes' noise does not shrink with the heart's signal) and
-doubled (a large heart's); the recording resampled to 250 and to 1000 Hz (carts record at both). Per condition and
-measurement, over the records where the clean recording has a value: the share still measured, and the share within
-the tolerance of the clean value (`TOLERANCES`: the issue's cart tolerances; P duration as PR). Atrial fibrillation
-and flutter must keep PR None.
+doubled (a large heart's); the recording resampled to 100 Hz (PTB-XL's low-rate release), 128 Hz (Holters), 250 and
+1000 Hz (carts record at both). Per condition and measurement, over the records where the clean recording has a
+value: the share still measured, and the share within the tolerance of the clean value (`TOLERANCES`: the issue's
+cart tolerances; P duration as PR). Atrial fibrillation and flutter must keep PR None.
 """
 
 from __future__ import annotations
@@ -114,6 +114,7 @@ CONDITIONS = {"white 12.5 µV RMS": white(0.0125), "white 50 µV RMS": white(0.0
               "baseline step 0.5 mV": step(0.5), "baseline step 1 mV": step(1.0),
               "amplitude × 0.5": scaled(0.5), "amplitude × 0.25": scaled(0.25),
               "amplitude × 0.25, 12.5 µV RMS": scaled(0.25, then=white(0.0125)), "amplitude × 2": scaled(2.0),
+              "resampled to 100 Hz": resampled(100.0), "resampled to 128 Hz": resampled(128.0),
               "resampled to 250 Hz": resampled(250.0), "resampled to 1000 Hz": resampled(1000.0)}
 
 
