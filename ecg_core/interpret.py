@@ -95,7 +95,7 @@ def _rhythm(measurements: dict, found: set[str] | None) -> str:
     source = "measurements only" if found is None else "ECG-FM named no rhythm; from the measurements"
     if regular is False and not has_p:
         return f"Irregular rhythm without consistent P waves, as in atrial fibrillation ({source})"
-    if has_p and regular is not False:
+    if has_p and regular:  # fewer than 4 beats leave regularity unjudged (None): then no sinus rhythm is implied
         return f"Sinus {_rate_word(rate)} likely: regular, with a P wave before each QRS ({source})"
     pattern = "Regular" if regular else "Irregular" if regular is False else "Undetermined"
     waves = "with P waves" if has_p else "without consistent P waves"
