@@ -14,8 +14,8 @@ import numpy as np
 from scipy.signal import find_peaks, savgol_filter
 
 from .filters import P_T_HIGH_HZ, T_END_HIGH_HZ, lowpass
-from .qrs import qrs_bounds, start_after_spike, widen_to_leads
-from .template import MedianBeat, spatial_velocity
+from .qrs import boundary_velocity, qrs_bounds, start_after_spike, widen_to_leads
+from .template import MedianBeat
 from .trapezium import trapezium_boundary
 
 _LONGEST_PR_S = 0.4  # the longest PR interval measured
@@ -69,7 +69,7 @@ def delineate(beat: MedianBeat, rr_s: float, regular: bool = True, pacing_spike:
     (`qrs.start_after_spike`).
     """
     fs, wave = beat.fs, beat.waveform
-    qrs = qrs_bounds(spatial_velocity(wave, fs), fs, beat.fiducial, to_knees=True)
+    qrs = qrs_bounds(boundary_velocity(wave, fs, beat.fiducial), fs, beat.fiducial, to_knees=True)
     if qrs is None:
         return Boundaries(problems={"qrs": "no clear QRS complex in the median beat"})
     smooth = lowpass(wave, fs, P_T_HIGH_HZ)  # slow waves: the QRS band's noise is not needed
