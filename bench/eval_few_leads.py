@@ -1,5 +1,5 @@
-"""Heart rate from one lead alone (a wearable's lead I, one Holter channel) or two (a Holter's), on LUDB's real
-12-lead records.
+"""Heart rate from one lead alone (a wearable's lead I, one Holter channel) or two (a Holter's), and the intervals
+from the six limb leads alone (a six-lead device's), on LUDB's real 12-lead records.
 
 Run: python bench/eval_few_leads.py [--records 0,4,8]. Every LUDB record with a regular rhythm (not atrial
 fibrillation or flutter, whose reference rate the record's edges decide) is measured on each of its 12 leads
@@ -8,6 +8,10 @@ alone and on the lead pairs of `PAIRS`, and the heart rate is checked against th
 thresholds may be chosen on it, TEST held out), per lead and per pair, then every miss, marked when the record is
 paced (a single lead cannot tell a pacing spike from a QRS: `pacing.find_spikes` needs two leads). A lead alone
 sees the heart from its own angle: P and T waves as steep as a small QRS, one beat's deflections far apart.
+The six limb leads (`evaluate_limb_leads`) are measured against the experts' boundaries in those six leads
+(`ludb_reference.lead_subset_reference`, built as the 12-lead reference is) and against the 12-lead measurement
+within the cart tolerances: without the chest leads the QRS's steepest slopes are gone, and the P and T waves are
+steeper beside it.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -24,10 +29,12 @@ for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import ludb_reference  # noqa: E402
 from ecg_core.measure import measure  # noqa: E402
-from eval_measure import LUDB, chosen_records, records_option  # noqa: E402
+from eval_measure import CART_TOLERANCES, LUDB, chosen_records, interval_summary, records_option  # noqa: E402
 
 RATE_TOLERANCE_BPM = 3.0
 PAIRS = (("II", "V5"), ("II", "V1"), ("I", "II"), ("V1", "V5"))  # Holter channels: modified II with V1 or V5
+LIMB_LEADS = ("I", "II", "III", "aVR", "aVL", "aVF")  # a six-lead device's: limb electrodes only
+INTERVALS = ("pr_interval", "qrs_duration", "qt_interval")
 
 
 def evaluate(numbers: list[int]) -> list[dict]:
@@ -48,6 +55,28 @@ def evaluate(numbers: list[int]) -> list[dict]:
     return rows
 
 
+def evaluate_limb_leads(numbers: list[int]) -> list[dict]:
+    """One row per record, as `eval_measure.evaluate_ludb`'s (so `interval_summary` reads it), measured on the six
+    limb leads alone, the record's reference replaced by the experts' boundaries in those leads; and
+    "twelve_leads", the same record measured on all 12."""
+    indices = [ludb_reference.LEADS.index(lead) for lead in LIMB_LEADS]
+    rows = []
+    for number in numbers:
+        record = ludb_reference.load(LUDB, number)
+        rows.append({"number": number, "split": ludb_reference.split(number),
+                     "record": replace(record, reference=ludb_reference.lead_subset_reference(record, LIMB_LEADS)),
+                     "measured": measure(record.signal[indices], record.fs, LIMB_LEADS),
+                     "twelve_leads": measure(record.signal, record.fs, ludb_reference.LEADS)})
+    return rows
+
+
+def share_near_twelve_leads(rows: list[dict], key: str) -> float:
+    """Of the records with a 12-lead value: the share whose limb-lead value is within the cart tolerance of it."""
+    pairs = [(row["measured"][key], row["twelve_leads"][key]) for row in rows if row["twelve_leads"][key] is not None]
+    near = [limb is not None and abs(limb - twelve) <= CART_TOLERANCES[key] for limb, twelve in pairs]
+    return sum(near) / len(near) if near else float("nan")
+
+
 def share_right(rows: list[dict]) -> float:
     return sum(row["right"] for row in rows) / len(rows) if rows else float("nan")
 
@@ -55,7 +84,8 @@ def share_right(rows: list[dict]) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     records_option(parser)
-    rows = evaluate(chosen_records(parser.parse_args()))
+    numbers = chosen_records(parser.parse_args())
+    rows = evaluate(numbers)
     for count, what in ((1, "one lead"), (2, "two leads")):
         of_count = [row for row in rows if len(row["leads"]) == count]
         for name, subset in (("DEV", [r for r in of_count if r["split"] == "dev"]),
@@ -70,6 +100,22 @@ def main() -> None:
         if not row["right"]:
             print(f"  {row['number']:4d} {row['split']:4s} {'+'.join(row['leads']):6s} experts "
                   f"{row['reference_bpm']:.1f}, ours {row['heart_rate']}{' (paced)' if row['paced'] else ''}")
+    limb_rows = evaluate_limb_leads(numbers)
+    for name, subset in (("DEV", [r for r in limb_rows if r["split"] == "dev"]),
+                         ("TEST", [r for r in limb_rows if r["split"] == "test"]), ("all", limb_rows)):
+        print(f"\n{name}: six limb leads ({len(subset)} records), against the experts' limb-lead reference; share "
+              f"within the cart tolerance of the 12-lead value")
+        for key in INTERVALS:
+            s = interval_summary(subset, key)
+            print(f"  {key:13s} {s['mean']:+6.1f} ± {s['sd']:5.1f} ms  coverage {s['coverage']:.0%} "
+                  f"({s['n_both']}/{s['n_reference']}); near the 12 leads' {share_near_twelve_leads(subset, key):.0%}")
+    for row in limb_rows:
+        off = [f"{key[:3]} {row['measured'][key]} (12 leads {row['twelve_leads'][key]}, experts "
+               f"{row['record'].reference[key]})" for key in INTERVALS
+               if row["twelve_leads"][key] is not None and (row["measured"][key] is None or abs(
+                   row["measured"][key] - row["twelve_leads"][key]) > CART_TOLERANCES[key])]
+        if off:
+            print(f"  {row['number']:4d} {row['split']:4s} " + "; ".join(off))
 
 
 if __name__ == "__main__":

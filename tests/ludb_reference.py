@@ -109,6 +109,12 @@ def global_reference(record: LudbRecord, trim: int) -> dict:
     return _reference(list(record.lead_waves), record.fs, trim)
 
 
+def lead_subset_reference(record: LudbRecord, leads: tuple[str, ...], trim: int = 1) -> dict:
+    """The global reference (as in `LudbRecord.reference`) from the experts' boundaries in ``leads`` alone: what a
+    recording of only those leads shows (a six-lead device's limb leads)."""
+    return _reference([record.lead_waves[LEADS.index(lead)] for lead in leads], record.fs, trim)
+
+
 def _reference(waves: list[dict], fs: float, trim: int) -> dict:
     peaks = sorted((peak, lead) for lead, lead_waves in enumerate(waves) for _, peak, _ in lead_waves["N"])
     groups: list[list[tuple[int, int]]] = []

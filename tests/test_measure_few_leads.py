@@ -1,4 +1,5 @@
-"""Heart rate from one lead alone (a wearable's lead I, one Holter channel) or two (a Holter's): a lead sees the
+"""Heart rate from one lead alone (a wearable's lead I, one Holter channel) or two (a Holter's), and the intervals
+from the six limb leads alone (a six-lead device's): a lead sees the
 QRS from its own angle, where P and T waves can be nearly as steep as a small QRS and one beat's deflections lie
 far apart. `bench/eval_few_leads.py` prints the figures; before this round a lead alone gave the rate within 3 bpm
 on 95.8 % of LUDB's DEV leads and 97.0 % of TEST's, two leads on 94.9 % and 96.9 %."""
@@ -49,6 +50,35 @@ def test_two_leads_give_the_heart_rate_on_ludb(ludb_rows, split):
     rows = [row for row in ludb_rows if row["split"] == split and len(row["leads"]) == 2]
     print(f"\nLUDB {split}: two leads' rate within 3 bpm {eval_few_leads.share_right(rows):.1%} ({len(rows)})")
     assert len(rows) > 150 and eval_few_leads.share_right(rows) >= 0.99
+
+
+@pytest.fixture(scope="module")
+def limb_rows():
+    pytest.importorskip("wfdb")
+    folder = fixture_path("ludb")
+    import eval_few_leads
+    import ludb_reference
+
+    return eval_few_leads.evaluate_limb_leads(ludb_reference.record_numbers(folder))
+
+
+def test_six_limb_leads_give_the_intervals_on_ludb(limb_rows):
+    """A six-lead device's recording (the limb leads alone) of every LUDB record, against the experts' boundaries
+    in those six leads and the 12-lead values: what the code achieves, which misses the 12-lead figures (README
+    "What misses the goals": without the chest leads the QRS's steepest slopes are gone, and on some records its
+    boundaries creep into the P and T waves). PR SD 14.2 ms, QRS 17.5, QT 26.5; within the cart tolerances of
+    the 12-lead value: PR 92 %, QRS 82 %, QT 81 %."""
+    import eval_few_leads
+    from eval_measure import interval_summary
+
+    for key, min_coverage, max_sd_ms, min_near in (("pr_interval", 0.95, 15.0, 0.9), ("qrs_duration", 1.0, 18.0, 0.8),
+                                                   ("qt_interval", 0.98, 27.0, 0.78)):
+        summary = interval_summary(limb_rows, key)
+        near = eval_few_leads.share_near_twelve_leads(limb_rows, key)
+        print(f"\nsix limb leads, {key}: {summary['mean']:+.1f} ± {summary['sd']:.1f} ms, coverage "
+              f"{summary['coverage']:.0%}; near the 12 leads' {near:.0%}")
+        assert len(limb_rows) == 100 and summary["coverage"] >= min_coverage and summary["sd"] <= max_sd_ms, key
+        assert near >= min_near, key
 
 
 @pytest.mark.parametrize("number, lead", [(24, "V2"), (120, "III"), (124, "aVF")])
