@@ -57,7 +57,7 @@ def boundary_velocity(wave: np.ndarray, fs: float, fiducial: int) -> np.ndarray:
     stay, widened by 2 ms on average (which is why a clean beat keeps its 100 Hz band).
     """
     velocity = spatial_velocity(wave, fs)
-    floor, peak = _floor_and_peak(velocity, fs, fiducial)
+    floor, peak = _floor_and_peak(velocity, *_search_window(velocity.size, fs, fiducial))
     if floor < _NOISY_FLOOR_FRACTION * peak:
         return velocity
     return spatial_velocity(lowpass(wave, fs, P_T_HIGH_HZ), fs)
@@ -79,7 +79,7 @@ def qrs_bounds(velocity: np.ndarray, fs: float, fiducial: int, *, to_knees: bool
     None when the slope near the fiducial does not rise above 3 times the quiet level (no clear QRS).
     """
     start, stop = _search_window(velocity.size, fs, fiducial)
-    floor, peak = _floor_and_peak(velocity, fs, fiducial)
+    floor, peak = _floor_and_peak(velocity, start, stop)
     if peak <= 3 * floor:
         return None
     edge = floor + _QRS_EDGE_FRACTION * (peak - floor)
@@ -167,9 +167,9 @@ def _search_window(n_samples: int, fs: float, fiducial: int) -> tuple[int, int]:
     return max(0, fiducial - int(_QRS_SEARCH_S[0] * fs)), min(n_samples, fiducial + int(_QRS_SEARCH_S[1] * fs))
 
 
-def _floor_and_peak(velocity: np.ndarray, fs: float, fiducial: int) -> tuple[float, float]:
-    """(quiet level, QRS peak slope): the beat's 10th percentile and the largest slope near ``fiducial``."""
-    start, stop = _search_window(velocity.size, fs, fiducial)
+def _floor_and_peak(velocity: np.ndarray, start: int, stop: int) -> tuple[float, float]:
+    """(quiet level, QRS peak slope): the beat's 10th percentile and the largest slope in [start, stop), the QRS's
+    search window (`_search_window`)."""
     return float(np.percentile(velocity, 10)), float(velocity[start:stop].max())
 
 
