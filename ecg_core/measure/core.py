@@ -16,6 +16,7 @@ import numpy as np
 
 from .. import qtc
 from ..errors import InputError
+from ..leads import LIMB_LEADS
 from .axes import LIMB_LEAD_VECTORS, frontal_axis_deg
 from .bandwidth import StatedFilters, describe_bandwidth
 from .delineate import Boundaries, delineate
@@ -204,11 +205,12 @@ def _measure_window(filtered: np.ndarray, rate: float, names: tuple[str, ...] | 
     fit_rr_s = mean_rr_s if regular else float(np.percentile(np.diff(inside), _IRREGULAR_FIT_PERCENTILE)) / rate
     beat_times_s = (dominant + first) / rate
     spike = None if paced_spikes_s is None else median_beat_spike(paced_spikes_s, beat_times_s, beat.fiducial, rate)
-    bounds = delineate(beat, fit_rr_s, regular, spike)
+    limb_leads_only = names is not None and set(names) <= set(LIMB_LEADS)
+    bounds = delineate(beat, fit_rr_s, regular, spike, limb_leads_only=limb_leads_only)
     if bounds.qrs_on is not None:  # second pass with the wander left by the filter removed beat by beat
         segment = segment - isoelectric_baseline(segment, rate, inside + bounds.pr_segment_end - beat.fiducial)
         beat = median_beat(segment, rate, dominant, *window_s)
-        bounds = delineate(beat, fit_rr_s, regular, spike)
+        bounds = delineate(beat, fit_rr_s, regular, spike, limb_leads_only=limb_leads_only)
     values: dict = {key: None for key in WAVE_KEYS}
     reasons: dict[str, str] = {}
     for key, reason in (bounds.problems or {}).items():

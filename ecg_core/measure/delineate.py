@@ -14,7 +14,7 @@ import numpy as np
 from scipy.signal import find_peaks, savgol_filter
 
 from .filters import P_T_HIGH_HZ, T_END_HIGH_HZ, lowpass
-from .qrs import boundary_velocity, qrs_bounds, start_after_spike, widen_to_leads
+from .qrs import median_beat_qrs, start_after_spike, widen_to_leads
 from .template import MedianBeat
 from .trapezium import trapezium_boundary
 
@@ -59,17 +59,18 @@ class Boundaries:
     problems: dict[str, str] | None = None  # boundary name → why it is missing
 
 
-def delineate(beat: MedianBeat, rr_s: float, regular: bool = True, pacing_spike: int | None = None) -> Boundaries:
+def delineate(beat: MedianBeat, rr_s: float, regular: bool = True, pacing_spike: int | None = None, *,
+              limb_leads_only: bool = False) -> Boundaries:
     """QRS, then the T peak, P wave and T end, on a median beat whose waves fit in ``rr_s`` s (the mean RR
     interval; a short one for an irregular rhythm).
 
     ``regular``: whether the beats' RR intervals are regular; only then does the previous beat's T
     wave sit at one place in the median beat, where a P wave riding on it can be recognised.
     ``pacing_spike``: the sample of the beats' ventricular pacing spike, which the QRS starts after
-    (`qrs.start_after_spike`).
+    (`qrs.start_after_spike`). ``limb_leads_only``: the beat has no chest lead (`qrs.median_beat_qrs`).
     """
     fs, wave = beat.fs, beat.waveform
-    qrs = qrs_bounds(boundary_velocity(wave, fs, beat.fiducial), fs, beat.fiducial, to_knees=True)
+    qrs = median_beat_qrs(wave, fs, beat.fiducial, limb_leads_only=limb_leads_only)
     if qrs is None:
         return Boundaries(problems={"qrs": "no clear QRS complex in the median beat"})
     smooth = lowpass(wave, fs, P_T_HIGH_HZ)  # slow waves: the QRS band's noise is not needed
