@@ -11,7 +11,8 @@ sees the heart from its own angle: P and T waves as steep as a small QRS, one be
 The six limb leads (`evaluate_limb_leads`) are measured against the experts' boundaries in those six leads
 (`ludb_reference.lead_subset_reference`, built as the 12-lead reference is) and against the 12-lead measurement
 within the cart tolerances: without the chest leads the QRS's steepest slopes are gone, and the P and T waves are
-steeper beside it.
+steeper beside it. Then how far noise moves them (`evaluate_limb_leads_under_noise`): a six-lead device is held in
+the hands.
 """
 
 from __future__ import annotations
@@ -27,6 +28,9 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[variable] = "1"
 
+import numpy as np  # noqa: E402
+
+import eval_robustness  # noqa: E402
 import ludb_reference  # noqa: E402
 from ecg_core.measure import measure  # noqa: E402
 from eval_measure import CART_TOLERANCES, LUDB, chosen_records, interval_summary, records_option  # noqa: E402
@@ -35,6 +39,9 @@ RATE_TOLERANCE_BPM = 3.0
 PAIRS = (("II", "V5"), ("II", "V1"), ("I", "II"), ("V1", "V5"))  # Holter channels: modified II with V1 or V5
 LIMB_LEADS = ("I", "II", "III", "aVR", "aVL", "aVF")  # a six-lead device's: limb electrodes only
 INTERVALS = ("pr_interval", "qrs_duration", "qt_interval")
+# what a six-lead device meets: `eval_robustness.CONDITIONS` that reach the limb leads
+LIMB_NOISE_CONDITIONS = ("white 12.5 µV RMS", "white 50 µV RMS", "muscle bursts 0.1 mV RMS", "amplitude × 0.5",
+                         "amplitude × 0.25, 12.5 µV RMS", "resampled to 250 Hz")
 
 
 def evaluate(numbers: list[int]) -> list[dict]:
@@ -67,6 +74,25 @@ def evaluate_limb_leads(numbers: list[int]) -> list[dict]:
                      "record": replace(record, reference=ludb_reference.lead_subset_reference(record, LIMB_LEADS)),
                      "measured": measure(record.signal[indices], record.fs, LIMB_LEADS),
                      "twelve_leads": measure(record.signal, record.fs, ludb_reference.LEADS)})
+    return rows
+
+
+def evaluate_limb_leads_under_noise(numbers: list[int]) -> list[dict]:
+    """One row per record, as `eval_robustness.evaluate`'s (so `eval_robustness.stability` reads it): the six limb
+    leads measured clean and under each of `LIMB_NOISE_CONDITIONS`, applied to all 12 leads with
+    `eval_robustness`'s noise seeds (muscle noise at the electrodes, the limb leads derived from them)."""
+    indices = [ludb_reference.LEADS.index(lead) for lead in LIMB_LEADS]
+    rows = []
+    for number in numbers:
+        record = ludb_reference.load(LUDB, number)
+        rng = np.random.default_rng(number)
+        changed = {}
+        for name, condition in eval_robustness.CONDITIONS.items():  # each draws its noise in turn
+            signal, fs = condition(record.signal, record.fs, rng)
+            if name in LIMB_NOISE_CONDITIONS:
+                changed[name] = measure(signal[indices], fs, LIMB_LEADS)
+        rows.append({"number": number, "split": ludb_reference.split(number),
+                     "clean": measure(record.signal[indices], record.fs, LIMB_LEADS), "changed": changed})
     return rows
 
 
@@ -109,6 +135,12 @@ def main() -> None:
             s = interval_summary(subset, key)
             print(f"  {key:13s} {s['mean']:+6.1f} ± {s['sd']:5.1f} ms  coverage {s['coverage']:.0%} "
                   f"({s['n_both']}/{s['n_reference']}); near the 12 leads' {share_near_twelve_leads(subset, key):.0%}")
+    noisy_rows = evaluate_limb_leads_under_noise(numbers)
+    print("\nsix limb leads under noise: share of the records with a clean value still within the cart tolerance of "
+          "it (all records)")
+    for condition in LIMB_NOISE_CONDITIONS:
+        print(f"  {condition:30s} " + "   ".join(
+            f"{key[:3]} {eval_robustness.stability(noisy_rows, condition, key)['within']:4.0%}" for key in INTERVALS))
     for row in limb_rows:
         off = [f"{key[:3]} {row['measured'][key]} (12 leads {row['twelve_leads'][key]}, experts "
                f"{row['record'].reference[key]})" for key in INTERVALS
