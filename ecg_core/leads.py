@@ -36,27 +36,40 @@ class TwelveLead:
     missing: tuple[str, ...]  # rows left at zero
 
 
+def derive_limb_leads(rows: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The limb leads missing from ``rows`` (canonical name → samples) that two of I, II, III give, as carts
+    derive them; {} when fewer than two of those are there."""
+    derived: dict[str, np.ndarray] = {}
+    if "I" not in rows and "II" in rows and "III" in rows:
+        derived["I"] = rows["II"] - rows["III"]
+    if "II" not in rows and "I" in rows and "III" in rows:
+        derived["II"] = rows["I"] + rows["III"]
+    lead_i, lead_ii = rows.get("I", derived.get("I")), rows.get("II", derived.get("II"))
+    if lead_i is not None and lead_ii is not None:
+        for name, value in (("III", lead_ii - lead_i), ("aVR", -(lead_i + lead_ii) / 2), ("aVL", lead_i - lead_ii / 2),
+                            ("aVF", lead_ii - lead_i / 2)):
+            if name not in rows:
+                derived[name] = value
+    return derived
+
+
+def with_derived_limb_leads(signal: np.ndarray, lead_names: tuple[str, ...]
+                            ) -> tuple[np.ndarray, tuple[str, ...], tuple[str, ...]]:
+    """(signal, lead names, derived names): ``signal``'s rows (named by ``lead_names``, canonical) followed by the
+    limb leads `derive_limb_leads` gives, in standard order."""
+    derived = derive_limb_leads({name: signal[i] for i, name in enumerate(lead_names)})
+    added = tuple(name for name in STANDARD_LEADS if name in derived)
+    if not added:
+        return signal, lead_names, ()
+    return np.vstack([signal] + [derived[name][np.newaxis] for name in added]), lead_names + added, added
+
+
 def to_twelve_lead(signal: np.ndarray, lead_names: tuple[str, ...]) -> TwelveLead:
     """Place named leads (canonical names) in standard order, deriving limb leads that are missing."""
     rows = {name: signal[i] for i, name in enumerate(lead_names)}
-    derived: list[str] = []
-    if "I" not in rows and "II" in rows and "III" in rows:
-        rows["I"] = rows["II"] - rows["III"]
-        derived.append("I")
-    if "II" not in rows and "I" in rows and "III" in rows:
-        rows["II"] = rows["I"] + rows["III"]
-        derived.append("II")
-    if "I" in rows and "II" in rows:
-        lead_i, lead_ii = rows["I"], rows["II"]
-        for name, value in (
-            ("III", lead_ii - lead_i),
-            ("aVR", -(lead_i + lead_ii) / 2),
-            ("aVL", lead_i - lead_ii / 2),
-            ("aVF", lead_ii - lead_i / 2),
-        ):
-            if name not in rows:
-                rows[name] = value
-                derived.append(name)
+    derived_rows = derive_limb_leads(rows)
+    rows.update(derived_rows)
+    derived = list(derived_rows)
     n_samples = signal.shape[1]
     out = np.zeros((len(STANDARD_LEADS), n_samples), dtype=signal.dtype)
     missing = []

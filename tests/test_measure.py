@@ -313,6 +313,27 @@ def test_every_window_of_the_shared_holter_excerpts_gets_wave_measurements(mitbi
         assert len(starts) >= 30 and empty == [], name
 
 
+def test_limb_leads_a_cart_derives_are_derived_from_the_live_ones():
+    """Carts record I and II and derive III, aVR, aVL and aVF; a recording without them has them derived too
+    (``leads_derived``) and measured with the others, so its spatial curves weigh the frontal plane as a cart's
+    do. A limb lead left out (flat) gives nothing to derive from."""
+    signal, names = synthetic_12lead(70, 170, 95, 400, seed=12)
+    full = measure(signal, 500, names)
+    assert full["leads_derived"] == []
+    eight = ("I", "II", "V1", "V2", "V3", "V4", "V5", "V6")
+    result = measure(signal[[names.index(name) for name in eight]], 500, eight)
+    assert result["leads_derived"] == ["III", "aVR", "aVL", "aVF"] and "aVF" in result["per_lead"]
+    for key in ("pr_interval", "qrs_duration", "qt_interval", "qrs_axis"):
+        assert result[key] == pytest.approx(full[key], abs=2), key
+    from_i_and_iii = measure(signal[[names.index("I"), names.index("III")]], 500, ("I", "III"))
+    assert from_i_and_iii["leads_derived"] == ["II", "aVR", "aVL", "aVF"]
+    flat_ii = signal[[names.index(name) for name in eight]].copy()
+    flat_ii[1] = 0.0
+    without_ii = measure(flat_ii, 500, eight)
+    assert list(without_ii["leads_left_out"]) == ["II"] and without_ii["leads_derived"] == []
+    assert measure(signal, 500)["leads_derived"] == []  # no names: nothing to derive from
+
+
 def test_a_loose_electrode_is_left_out_and_said_so():
     """One lead with a loose electrode's noise (0.2 mV RMS in V3) or a flat lead is left out of every
     measurement, named in ``leads_left_out`` with the reason, and the intervals are those of the intact

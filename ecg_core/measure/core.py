@@ -16,7 +16,7 @@ import numpy as np
 
 from .. import qtc
 from ..errors import InputError
-from ..leads import LIMB_LEADS
+from ..leads import LIMB_LEADS, with_derived_limb_leads
 from .axes import LIMB_LEAD_VECTORS, frontal_axis_deg
 from .bandwidth import StatedFilters, describe_bandwidth
 from .delineate import Boundaries, delineate
@@ -30,7 +30,8 @@ from .template import MedianBeat, align_to_template, beat_window_s, median_beat
 # Result keys and units: heart_rate (bpm, mean ventricular rate), rr_interval, pr_interval, p_duration,
 # qrs_duration, qt_interval, qtc_bazett, qtc_fridericia (ms), p_axis, qrs_axis, t_axis (degrees,
 # frontal plane, -180..180), rhythm_regular (bool), beat_count (QRS complexes detected). The result
-# also holds ``windows`` (median beats measured), ``unmeasured`` (key → reason) and ``leads_left_out``.
+# also holds ``windows`` (median beats measured), ``unmeasured`` (key → reason), ``leads_left_out`` and
+# ``leads_derived``.
 MEASUREMENT_KEYS = ("heart_rate", "rr_interval", "pr_interval", "p_duration", "qrs_duration", "qt_interval",
                     "qtc_bazett", "qtc_fridericia", "p_axis", "qrs_axis", "t_axis", "rhythm_regular",
                     "beat_count")
@@ -91,11 +92,12 @@ def analyse(signal, fs: float, lead_names: tuple[str, ...] | list[str] | None = 
     pacing the PR interval is None. ``bandwidth`` (`bandwidth.describe_bandwidth`) says what the recording's
     filters (``stated_filters``: what its file states), sampling rate and high-frequency content do to the
     measurements. ``leads_left_out`` ({lead: reason}) names the leads nothing is measured
-    on (`lead_selection.select_leads`: flat, or far noisier than the others).
+    on (`lead_selection.select_leads`: flat, or far noisier than the others); ``leads_derived`` the limb leads
+    derived from the live ones (`leads.derive_limb_leads`: from I and II, as carts do) and measured with them.
     """
     signal, names = validate_signal(signal, fs, lead_names)
     result: dict = {key: None for key in MEASUREMENT_KEYS}
-    result.update(beat_count=0, windows=0, pacing=pacing_summary(np.zeros(0, dtype=np.int64), np.zeros(0), fs),
+    result.update(beat_count=0, windows=0, leads_derived=[], pacing=pacing_summary(np.zeros(0, dtype=np.int64), np.zeros(0), fs),
                   per_lead={}, voltage_criteria=voltage_criteria({}, sex),
                   bandwidth=describe_bandwidth(None, fs, stated_filters, pacing_found=False))
     unmeasured: dict[str, str] = {}
@@ -104,14 +106,19 @@ def analyse(signal, fs: float, lead_names: tuple[str, ...] | list[str] | None = 
     if not used.any():
         _explain(result, unmeasured, f"the signal is flat (no lead varies by {FLAT_MV} mV or more)")
         return Analysis(result, np.zeros(0, dtype=np.int64))
-    spikes = find_spikes(signal[used], fs)
-    analysed, rate = to_analysis_rate(bridge_spikes(signal[used], fs, spikes), fs)
-    names = tuple(name for name, keep in zip(names, used) if keep) if names else None
+    signal = signal[used]
+    if names:
+        # measured as a cart measures: the limb leads it derives from I and II are part of every spatial curve,
+        # which weighs the frontal plane evenly only with all six (I and II alone: QT SD 40 ms on LUDB, 20 with six)
+        signal, names, derived = with_derived_limb_leads(signal, tuple(n for n, keep in zip(names, used) if keep))
+        result["leads_derived"] = list(derived)
+    spikes = find_spikes(signal, fs)
+    analysed, rate = to_analysis_rate(bridge_spikes(signal, fs, spikes), fs)
     beats, analysed = find_beats(analysed, rate)  # baseline steps, if any, taken out of what is measured
     result["beat_count"] = int(beats.size)
     beats_at_fs = np.minimum(np.round(beats * fs / rate).astype(np.int64), signal.shape[1] - 1)
     result["pacing"] = pacing_summary(spikes, beats_at_fs, fs)
-    result["bandwidth"] = describe_bandwidth(signal[used], fs, stated_filters,
+    result["bandwidth"] = describe_bandwidth(signal, fs, stated_filters,
                                              pacing_found=result["pacing"]["mode"] is not None)
     rr_s = np.diff(beats) / rate
     if rr_s.size < 1 or not _RATE_LIMITS_BPM[0] <= 60 / rr_s.mean() <= _RATE_LIMITS_BPM[1]:
