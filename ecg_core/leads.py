@@ -13,6 +13,7 @@ import numpy as np
 
 STANDARD_LEADS: tuple[str, ...] = ("I", "II", "III", "aVR", "aVL", "aVF", "V1", "V2", "V3", "V4", "V5", "V6")
 LIMB_LEADS = STANDARD_LEADS[:6]
+CHEST_LEADS = STANDARD_LEADS[6:]
 
 _BY_KEY = {name.lower(): name for name in STANDARD_LEADS}
 # MIT-BIH and Holter files call modified limb leads "MLII" etc.; some carts write "D1".."D3".

@@ -314,9 +314,9 @@ def test_every_window_of_the_shared_holter_excerpts_gets_wave_measurements(mitbi
 
 
 def test_limb_leads_a_cart_derives_are_derived_from_the_live_ones():
-    """Carts record I and II and derive III, aVR, aVL and aVF; a recording without them has them derived too
-    (``leads_derived``) and measured with the others, so its spatial curves weigh the frontal plane as a cart's
-    do. A limb lead left out (flat) gives nothing to derive from."""
+    """Carts record I and II and derive III, aVR, aVL and aVF; a recording without them (the chest leads all
+    there or none) has them derived too (``leads_derived``) and measured with the others, so its spatial curves
+    weigh the frontal plane as a cart's do. A limb lead left out (flat) gives nothing to derive from."""
     signal, names = synthetic_12lead(70, 170, 95, 400, seed=12)
     full = measure(signal, 500, names)
     assert full["leads_derived"] == []
@@ -332,6 +332,8 @@ def test_limb_leads_a_cart_derives_are_derived_from_the_live_ones():
     without_ii = measure(flat_ii, 500, eight)
     assert list(without_ii["leads_left_out"]) == ["II"] and without_ii["leads_derived"] == []
     assert measure(signal, 500)["leads_derived"] == []  # no names: nothing to derive from
+    partial = ("I", "II", "V2")  # no standard set: four derived limb leads would outweigh V2 six to one
+    assert measure(signal[[names.index(name) for name in partial]], 500, partial)["leads_derived"] == []
 
 
 def test_a_loose_electrode_is_left_out_and_said_so():

@@ -16,7 +16,7 @@ import numpy as np
 
 from .. import qtc
 from ..errors import InputError
-from ..leads import LIMB_LEADS, with_derived_limb_leads
+from ..leads import CHEST_LEADS, LIMB_LEADS, with_derived_limb_leads
 from .axes import LIMB_LEAD_VECTORS, frontal_axis_deg
 from .bandwidth import StatedFilters, describe_bandwidth
 from .delineate import Boundaries, delineate
@@ -93,7 +93,8 @@ def analyse(signal, fs: float, lead_names: tuple[str, ...] | list[str] | None = 
     filters (``stated_filters``: what its file states), sampling rate and high-frequency content do to the
     measurements. ``leads_left_out`` ({lead: reason}) names the leads nothing is measured
     on (`lead_selection.select_leads`: flat, or far noisier than the others); ``leads_derived`` the limb leads
-    derived from the live ones (`leads.derive_limb_leads`: from I and II, as carts do) and measured with them.
+    derived from the live ones (`leads.derive_limb_leads`: from I and II, as carts do) and measured with them, where
+    the recording has all six chest leads or none.
     """
     signal, names = validate_signal(signal, fs, lead_names)
     result: dict = {key: None for key in MEASUREMENT_KEYS}
@@ -108,10 +109,15 @@ def analyse(signal, fs: float, lead_names: tuple[str, ...] | list[str] | None = 
         return Analysis(result, np.zeros(0, dtype=np.int64))
     signal = signal[used]
     if names:
-        # measured as a cart measures: the limb leads it derives from I and II are part of every spatial curve,
-        # which weighs the frontal plane evenly only with all six (I and II alone: QT SD 40 ms on LUDB, 20 with six)
-        signal, names, derived = with_derived_limb_leads(signal, tuple(n for n, keep in zip(names, used) if keep))
-        result["leads_derived"] = list(derived)
+        live = tuple(name for name, keep in zip(names, used) if keep)
+        if set(names) & set(CHEST_LEADS) in (set(), set(CHEST_LEADS)):
+            # a standard set short of the limb leads a cart (or a six-lead device) derives from I and II: they are
+            # part of every spatial curve, which weighs the frontal plane evenly only with all six (I and II alone:
+            # QT SD 40 ms on LUDB, 20 with six); a partial set is measured as sent (I, II and V2 with four derived
+            # limb leads would weigh the frontal plane six to one)
+            signal, live, derived = with_derived_limb_leads(signal, live)
+            result["leads_derived"] = list(derived)
+        names = live
     spikes = find_spikes(signal, fs)
     analysed, rate = to_analysis_rate(bridge_spikes(signal, fs, spikes), fs)
     beats, analysed = find_beats(analysed, rate)  # baseline steps, if any, taken out of what is measured
