@@ -67,15 +67,15 @@ def limb_rows():
 def test_six_limb_leads_give_the_intervals_on_ludb(limb_rows):
     """A six-lead device's recording (the limb leads alone) of every LUDB record, against the experts' boundaries
     in those six leads and the 12-lead values: what the code achieves, which misses the 12-lead figures (README
-    "What misses the goals"). PR SD 9.8 ms, QRS 14.6, QT 20.2; within the cart tolerances of the 12-lead value:
-    PR 95 %, QRS 91 %, QT 87 % (before the limb-lead QRS onset of `qrs.median_beat_qrs` and the swinging T loop of
-    `delineate._second_lobe`: PR SD 14.2 ms, QRS 17.5, QT 26.5; PR 92 %, QRS 82 %, QT 81 %)."""
+    "What misses the goals"). PR SD 9.8 ms, QRS 14.6, QT 24.2; within the cart tolerances of the 12-lead value:
+    PR 95 %, QRS 91 %, QT 86 % (before the limb-lead QRS onset of `qrs.median_beat_qrs`: PR SD 14.2 ms, QRS
+    17.5, QT 26.5; PR 92 %, QRS 82 %, QT 81 %)."""
     import eval_few_leads
     from eval_measure import interval_summary
 
     for key, min_coverage, max_sd_ms, min_near in (("pr_interval", 0.95, 11.0, 0.93),
                                                    ("qrs_duration", 1.0, 15.5, 0.88),
-                                                   ("qt_interval", 0.98, 21.0, 0.85)):
+                                                   ("qt_interval", 0.98, 25.0, 0.84)):
         summary = interval_summary(limb_rows, key)
         near = eval_few_leads.share_near_twelve_leads(limb_rows, key)
         print(f"\nsix limb leads, {key}: {summary['mean']:+.1f} ± {summary['sd']:.1f} ms, coverage "
@@ -98,11 +98,11 @@ def test_six_limb_leads_keep_the_qrs_out_of_the_p_wave(limb_rows, number):
 
 
 # per condition: PR, QRS, QT shares within the cart tolerance of the clean limb-lead value (each 2 points under
-# what the code achieves; before the limb-lead QRS onset and the swinging T loop: white 12.5 µV 93 / 91 / 94 %,
-# muscle 89 / 90 / 88 %, quartered under 12.5 µV 85 / 84 / 88 %)
+# what the code achieves; before the limb-lead QRS onset: white 12.5 µV 93 / 91 / 94 %, muscle 89 / 90 / 88 %,
+# quartered under 12.5 µV 85 / 84 / 88 %)
 LIMB_NOISE_FLOORS = {"white 12.5 µV RMS": (0.96, 0.93, 0.97), "white 50 µV RMS": (0.82, 0.88, 0.87),
-                     "muscle bursts 0.1 mV RMS": (0.92, 0.91, 0.94), "amplitude × 0.5": (0.98, 0.95, 0.97),
-                     "amplitude × 0.25, 12.5 µV RMS": (0.87, 0.87, 0.85), "resampled to 250 Hz": (0.94, 0.90, 0.91)}
+                     "muscle bursts 0.1 mV RMS": (0.92, 0.91, 0.93), "amplitude × 0.5": (0.98, 0.95, 0.97),
+                     "amplitude × 0.25, 12.5 µV RMS": (0.86, 0.87, 0.84), "resampled to 250 Hz": (0.94, 0.90, 0.91)}
 
 
 def test_six_limb_leads_hold_their_intervals_under_noise():
@@ -121,17 +121,6 @@ def test_six_limb_leads_hold_their_intervals_under_noise():
         shares = [eval_robustness.stability(rows, condition, key)["within"] for key in eval_few_leads.INTERVALS]
         print(f"\n{condition}: PR, QRS, QT within tolerance " + ", ".join(f"{share:.0%}" for share in shares))
         assert all(share >= floor for share, floor in zip(shares, floors)), condition
-
-
-def test_a_t_loop_that_swings_round_ends_after_its_second_lobe(limb_rows):
-    """LUDB 28's limb leads (DEV): a T wave biphasic in II, III and aVF whose loop swings round rather than back,
-    so the spatial magnitude never falls between the lobes and rises again as tall: that rise was taken for the
-    next wave and the T wave ended after its first lobe (QT 332 ms; 440 on all 12 leads, the experts' 470 in these
-    six). It now ends after the second lobe, within the cart tolerance of the 12-lead QT."""
-    row = next(row for row in limb_rows if row["number"] == 28)
-    limb_qt, twelve_qt = row["measured"]["qt_interval"], row["twelve_leads"]["qt_interval"]
-    print(f"\nLUDB 28, six limb leads: QT {limb_qt} ms, 12 leads {twelve_qt}")
-    assert limb_qt is not None and abs(limb_qt - twelve_qt) <= 25.0
 
 
 @pytest.mark.parametrize("number, lead", [(24, "V2"), (120, "III"), (124, "aVF")])

@@ -32,9 +32,7 @@ _T_RISE_FRACTION = 0.1  # of the T wave's fall: a rise this large after it is an
 _T_RISE_MIN_MV = 0.02  # ... if it is also this large, or this many times the noise left in the median beat
 _T_RISE_NOISE_FACTOR = 3.0  # (RMS over the leads) where that is less: a low-voltage ECG's waves are small too
 _T_SECOND_LOBE_FRACTION = 0.5  # ... the T wave's own second lobe (a biphasic T) when it rises this much of the fall
-_T_SECOND_LOBE_MAX_COSINE = -0.3  # ... and points back: the two lobes' lead vectors at least ~107° apart ...
-_T_SWING_MAX_COSINE = 0.3  # ... or rises as tall as the T peak, ~73° or more round from it (a U wave points the
-# T wave's way and is smaller: LUDB 124's, quartered under noise, reaches the T peak at a cosine of 0.86)
+_T_SECOND_LOBE_MAX_COSINE = -0.3  # ... and points back: the two lobes' lead vectors at least ~107° apart
 _T_FIRST_PEAK_FRACTION = 0.8  # of the tallest hump after the QRS: an earlier one this tall is the T wave's peak
 _T_TAIL_S = 0.25  # reference point of the trapezium: this long after the T peak's steepest descent
 _T_NOISY_FRACTION = 0.03  # of the T wave's fall: noise left in the median beat above this is smoothed for the T end
@@ -163,9 +161,7 @@ def _t_end(curves: _TCurves, fs: float, t_peak: int, stop: int, *, deviation: np
     wave does not peak after), a rise before ``lobe_stop`` that climbs back `_T_SECOND_LOBE_FRACTION` of
     the fall, pointing the other way over the leads (a U wave points the T wave's way), is the second lobe
     of a biphasic T wave: the end is then that lobe's. A rise at right angles to the T wave (cosine near 0,
-    whose sign noise or wander flips) is no second lobe (`_T_SECOND_LOBE_MAX_COSINE`), unless it climbs as tall as
-    the T peak (`_T_SWING_MAX_COSINE`): a T loop that swings round rather than back, whose magnitude never falls
-    between its lobes (LUDB 28's limb leads, a T wave biphasic in II, III and aVF: QT 332 ms for the experts' 470).
+    whose sign noise or wander flips) is no second lobe: `_T_SECOND_LOBE_MAX_COSINE`.
 
     Where the noise left in the median beat exceeds `_T_NOISY_FRACTION` of the T wave's fall, the trapezium
     is drawn on the smoother curve: on the other one the noise's dips far out in the TP segment outweigh
@@ -204,11 +200,9 @@ def _second_lobe(deviation: np.ndarray, after: np.ndarray, t_peak: int, rise: in
     lobe = rise + int(np.argmax(after[rise:lobe_end]))
     trough = after[:rise + 1].min()
     first, second = deviation[:, t_peak], deviation[:, t_peak + lobe]
-    dot, lengths = float(first @ second), float(np.linalg.norm(first) * np.linalg.norm(second))
-    opposed = after[lobe] - trough >= _T_SECOND_LOBE_FRACTION * (after[0] - trough) and (
-        dot < _T_SECOND_LOBE_MAX_COSINE * lengths)
-    swung = after[lobe] >= after[0] and dot < _T_SWING_MAX_COSINE * lengths
-    return lobe if lobe < lobe_end - 2 and (opposed or swung) else None
+    opposed = float(first @ second) < _T_SECOND_LOBE_MAX_COSINE * float(np.linalg.norm(first) * np.linalg.norm(second))
+    tall = after[lobe] - trough >= _T_SECOND_LOBE_FRACTION * (after[0] - trough)
+    return lobe if lobe < lobe_end - 2 and tall and opposed else None
 
 
 def _p_wave(deviation: np.ndarray, beat: MedianBeat, pr_end: int, previous_t_end: int | None, rr_s: float,
