@@ -32,12 +32,13 @@ import numpy as np  # noqa: E402
 
 import eval_robustness  # noqa: E402
 import ludb_reference  # noqa: E402
+from ecg_core.leads import LIMB_LEADS  # noqa: E402  (a six-lead device's: limb electrodes only)
 from ecg_core.measure import measure  # noqa: E402
 from eval_measure import CART_TOLERANCES, LUDB, chosen_records, interval_summary, records_option  # noqa: E402
 
 RATE_TOLERANCE_BPM = 3.0
 PAIRS = (("II", "V5"), ("II", "V1"), ("I", "II"), ("V1", "V5"))  # Holter channels: modified II with V1 or V5
-LIMB_LEADS = ("I", "II", "III", "aVR", "aVL", "aVF")  # a six-lead device's: limb electrodes only
+LIMB_ROWS = [ludb_reference.LEADS.index(lead) for lead in LIMB_LEADS]  # their rows in a LUDB record
 INTERVALS = ("pr_interval", "qrs_duration", "qt_interval")
 # what a six-lead device meets: `eval_robustness.CONDITIONS` that reach the limb leads
 LIMB_NOISE_CONDITIONS = ("white 12.5 µV RMS", "white 50 µV RMS", "muscle bursts 0.1 mV RMS", "amplitude × 0.5",
@@ -66,13 +67,12 @@ def evaluate_limb_leads(numbers: list[int]) -> list[dict]:
     """One row per record, as `eval_measure.evaluate_ludb`'s (so `interval_summary` reads it), measured on the six
     limb leads alone, the record's reference replaced by the experts' boundaries in those leads; and
     "twelve_leads", the same record measured on all 12."""
-    indices = [ludb_reference.LEADS.index(lead) for lead in LIMB_LEADS]
     rows = []
     for number in numbers:
         record = ludb_reference.load(LUDB, number)
         rows.append({"number": number, "split": ludb_reference.split(number),
                      "record": replace(record, reference=ludb_reference.lead_subset_reference(record, LIMB_LEADS)),
-                     "measured": measure(record.signal[indices], record.fs, LIMB_LEADS),
+                     "measured": measure(record.signal[LIMB_ROWS], record.fs, LIMB_LEADS),
                      "twelve_leads": measure(record.signal, record.fs, ludb_reference.LEADS)})
     return rows
 
@@ -81,7 +81,6 @@ def evaluate_limb_leads_under_noise(numbers: list[int]) -> list[dict]:
     """One row per record, as `eval_robustness.evaluate`'s (so `eval_robustness.stability` reads it): the six limb
     leads measured clean and under each of `LIMB_NOISE_CONDITIONS`, applied to all 12 leads with
     `eval_robustness`'s noise seeds (muscle noise at the electrodes, the limb leads derived from them)."""
-    indices = [ludb_reference.LEADS.index(lead) for lead in LIMB_LEADS]
     rows = []
     for number in numbers:
         record = ludb_reference.load(LUDB, number)
@@ -90,9 +89,9 @@ def evaluate_limb_leads_under_noise(numbers: list[int]) -> list[dict]:
         for name, condition in eval_robustness.CONDITIONS.items():  # each draws its noise in turn
             signal, fs = condition(record.signal, record.fs, rng)
             if name in LIMB_NOISE_CONDITIONS:
-                changed[name] = measure(signal[indices], fs, LIMB_LEADS)
+                changed[name] = measure(signal[LIMB_ROWS], fs, LIMB_LEADS)
         rows.append({"number": number, "split": ludb_reference.split(number),
-                     "clean": measure(record.signal[indices], record.fs, LIMB_LEADS), "changed": changed})
+                     "clean": measure(record.signal[LIMB_ROWS], record.fs, LIMB_LEADS), "changed": changed})
     return rows
 
 
