@@ -10,7 +10,7 @@ import re
 import numpy as np
 
 from ..errors import InputError
-from ..leads import STANDARD_LEADS, canonical_lead_name, to_twelve_lead
+from ..leads import LIMB_LEADS, STANDARD_LEADS, canonical_lead_name, to_twelve_lead
 from ..settings import Limits
 from ..signal import Recording, finish_recording
 
@@ -115,7 +115,7 @@ def _check_amplitude(signal: np.ndarray, names: list[str], fmt: str, field: str,
 def _complete_limb_leads(signal: np.ndarray, names: tuple[str, ...],
                          notes: list[str]) -> tuple[np.ndarray, tuple[str, ...]]:
     """Carts store I, II and V1–V6 and derive III, aVR, aVL, aVF from I and II; do the same."""
-    if not {"I", "II"} <= set(names) or set(STANDARD_LEADS[:6]) <= set(names):
+    if not {"I", "II"} <= set(names) or set(LIMB_LEADS) <= set(names):
         return signal, names
     twelve = to_twelve_lead(signal, names)
     present = [i for i, name in enumerate(STANDARD_LEADS) if name not in twelve.missing]
