@@ -102,7 +102,7 @@ def _measure_and_assess(task: SignalTask) -> tuple[measure.Analysis, dict]:
     """Measurements and quality, on beats found once."""
     recording = task.recording
     analysis = measure.analyse(recording.signal, recording.fs, recording.lead_names, sex=task.patient.sex,
-                               stated_filters=recording.filters)
+                               stated_filters=recording.filters, pacemaker=task.patient.pacemaker)
     return analysis, quality.assess(recording.signal, recording.fs, recording.lead_names, analysis.beats)
 
 

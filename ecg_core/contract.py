@@ -40,7 +40,7 @@ SIGNAL_KEYS = ("signal", "fs", "sampling_rate", "lead_names", "units", "recordin
 _FILE_KEYS = ("file", "format")
 _IMAGE_KEYS = ("image", "image_url", "image_base64")
 _ROW_KEYS = ("X", "features")
-_PATIENT_KEYS = ("age", "sex")
+_PATIENT_KEYS = ("age", "sex", "pacemaker")
 _ALLOWED_KEYS = {"task", "query", "history", "model_id", *SIGNAL_KEYS, *_PATIENT_KEYS, *_FILE_KEYS, *_IMAGE_KEYS, *_ROW_KEYS}
 _SHAPES = ("inputs.signal (+ fs, lead_names) for signal analysis; inputs.image and/or inputs.query "
            "(or inputs as a plain string) for PULSE-7B; inputs.model_id with inputs.X or inputs.features "

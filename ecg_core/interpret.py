@@ -42,6 +42,9 @@ def clinical_analysis(measurements: dict, quality: dict, ecgfm: dict | None, pat
     if quality.get("grade") in ("Poor", "Unusable"):
         notes.append(f"signal quality is {quality['grade'].lower()}: interpret with caution")
     notes.extend((measurements.get("bandwidth") or {}).get("limits", ()))  # what the filters do to the values
+    pacing_note = (measurements.get("pacing") or {}).get("note")
+    if pacing_note:
+        notes.append(pacing_note)
     return {
         "rhythm": rhythm,
         "heart_rate": measurements.get("heart_rate"),

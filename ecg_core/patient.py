@@ -1,4 +1,4 @@
-"""The patient's age and sex, where the request or the ECG file gives them (criteria depend on them).
+"""The patient's age, sex and pacemaker, where the request or the ECG file gives them (criteria depend on them).
 
 Never logged and never echoed back in a result: they only choose thresholds.
 """
@@ -19,12 +19,13 @@ _MAX_AGE_YEARS = 130
 class Patient:
     age_years: float | None = None
     sex: str | None = None  # "M" / "F"
+    pacemaker: bool | None = None  # whether the patient has one (None: not stated)
 
 
 def parse_patient(item: dict, prefix: str, source: Any = None) -> Patient:
-    """``inputs.age`` (years) and ``inputs.sex`` ("M"/"F", "male"/"female"); each falls back to the file's
-    (``source``: an `ecg_core.files.EcgFile`) when the request leaves it out."""
-    age, sex = item.get("age"), item.get("sex")
+    """``inputs.age`` (years), ``inputs.sex`` ("M"/"F", "male"/"female") and ``inputs.pacemaker`` (true/false);
+    each falls back to the file's (``source``: an `ecg_core.files.EcgFile`) when the request leaves it out."""
+    age, sex, pacemaker = item.get("age"), item.get("sex"), item.get("pacemaker")
     if age is not None:
         if isinstance(age, bool) or not isinstance(age, (int, float)) or not math.isfinite(age) \
                 or not 0 <= age <= _MAX_AGE_YEARS:
@@ -34,7 +35,10 @@ def parse_patient(item: dict, prefix: str, source: Any = None) -> Patient:
         if not isinstance(sex, str) or sex.strip().lower() not in _SEXES:
             raise InputError(f"{prefix}.sex", "expected 'M' or 'F' (or 'male' / 'female')")
         sex = _SEXES[sex.strip().lower()]
+    if pacemaker is not None and not isinstance(pacemaker, bool):
+        raise InputError(f"{prefix}.pacemaker", "expected true or false (whether the patient has a pacemaker)")
     if source is not None:
         age = source.age_years if age is None else age
         sex = source.sex if sex is None else sex
-    return Patient(age, sex)
+        pacemaker = source.pacemaker if pacemaker is None else pacemaker
+    return Patient(age, sex, pacemaker)

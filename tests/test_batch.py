@@ -287,3 +287,27 @@ def test_bad_options_are_refused_before_ray_starts(tmp_path, capsys, options, me
 def test_an_input_that_matches_nothing_is_refused(tmp_path, capsys):
     assert main(["batch", str(tmp_path / "nothing*.xml"), "--out", str(tmp_path / "out")]) == 2
     assert "INPUT: " in capsys.readouterr().err and not (tmp_path / "out").exists()
+
+
+def test_a_table_row_s_patient_columns_reach_the_measurements():
+    """A table's ``age``, ``sex`` and ``pacemaker`` columns are read as the request's fields are, and checked the same
+    way: a stated pacemaker whose spikes are not seen gets its note, a ``pacemaker`` that is not a bool is the row's
+    error, naming the field."""
+    from synthetic_ecg import synthetic_12lead
+
+    from ecg_core import analysis
+    from ecg_core.batch.parse import TableColumns, parse_table_row
+    from ecg_core.batch.scoring import signal_task
+    from ecg_core.patient import Patient
+
+    signal, names = synthetic_12lead(70, 160, 90, 400, seed=4)
+    row = {"id": "r1", "signal": signal.tolist(), "fs": 500.0, "lead_names": list(names), "age": 70, "sex": "F",
+           "pacemaker": True}
+    parsed = parse_table_row(row, TableColumns(), Limits(), "parquet")
+    assert parsed["error"] == ""
+    task = signal_task("measure", parsed)
+    assert task.patient == Patient(70.0, "F", True)
+    measured, _ = analysis._measure_and_assess(task)
+    assert "no pacing spike was found" in measured.measurements["pacing"]["note"]
+    refused = parse_table_row({**row, "pacemaker": "yes"}, TableColumns(), Limits(), "parquet")
+    assert refused["error"].startswith("row.pacemaker: ")

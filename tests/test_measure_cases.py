@@ -161,7 +161,7 @@ def test_ventricular_pacing_spikes_are_found_and_kept_out_of_the_qrs(before_ms, 
     plain, _ = synthetic_12lead(70, 160, 150, 440, seed=3, p_wave=False)
     with_spikes, without = measure(paced, 500, names), measure(plain, 500, names)
     assert with_spikes["pacing"] == {"spikes": with_spikes["beat_count"], "atrial": False, "ventricular": True,
-                                     "mode": "ventricular"}
+                                     "mode": "ventricular", "note": None}
     assert without["pacing"]["mode"] is None and without["pacing"]["spikes"] == 0
     assert with_spikes["pr_interval"] is None and "ventricular pacing" in with_spikes["unmeasured"]["pr_interval"]
     assert 150 - 4 <= with_spikes["qrs_duration"] <= without["qrs_duration"] + 4
@@ -183,6 +183,53 @@ def test_a_fusion_beat_keeps_the_qrs_begun_before_its_pacing_spike():
     assert result["pacing"]["ventricular"] is True
     assert result["qrs_duration"] == pytest.approx(without["qrs_duration"], abs=6)
     assert result["qt_interval"] == pytest.approx(without["qt_interval"], abs=8)
+
+
+def test_a_stated_pacemaker_is_weighed_against_the_spikes_found():
+    """Whether the patient has a pacemaker (as the request or the file states) measures nothing: every value stays
+    as it was, and ``pacing.note`` says where the statement and the spikes disagree: a pacemaker stated and no
+    spike found (a bipolar pacemaker's can be too small to see at 500 Hz), spikes found and none stated."""
+    paced, names = synthetic_12lead(70, 160, 150, 440, seed=3, p_wave=False, ventricular_spike_mv=3.0,
+                                    spike_tail_ms=6)
+    plain, _ = synthetic_12lead(70, 160, 150, 440, seed=3, p_wave=False)
+    expected_notes = {("paced", True): None, ("paced", False): "may be artefacts",
+                      ("plain", True): "no pacing spike was found", ("plain", False): None}
+    for (kind, stated), says in expected_notes.items():
+        signal = paced if kind == "paced" else plain
+        unstated, result = measure(signal, 500, names), measure(signal, 500, names, pacemaker=stated)
+        assert unstated["pacing"]["note"] is None
+        note = result["pacing"]["note"]
+        assert (note is None) if says is None else (says in note), (kind, stated, note)
+        result["pacing"]["note"] = None
+        assert result == unstated, (kind, stated)
+
+
+def _philips_paced_as(status: str) -> bytes:
+    """The real PageWriter file (an unpaced sinus rhythm) with its ``pacestatus`` ("Unknown") set to ``status``."""
+    data = fixture_path("formats", "philips", "pagewriter_tc_sinus.xml").read_bytes()
+    field = "<pacestatus>{}</pacestatus>"
+    assert data.count(field.format("Unknown").encode("utf-16-le")) == 1
+    return data.replace(field.format("Unknown").encode("utf-16-le"), field.format(status).encode("utf-16-le"))
+
+
+def test_a_pacemaker_the_file_states_reaches_the_result_and_the_request_overrides_it(demo_handler):
+    """The Philips ``pacestatus`` "Paced" on a recording without spikes gives the note in ``measurements.pacing``
+    and ``clinical_analysis.notes``; "No", "Unknown", or the request's ``pacemaker: false`` give none. The
+    statement itself is not echoed back, and a ``pacemaker`` that is not true or false is a 400 naming it."""
+    from ecg_files import b64
+
+    items = [{"file": b64(_philips_paced_as(status)), "task": "measure", **extra}
+             for status, extra in (("Paced", {}), ("No", {}), ("Unknown", {}), ("Paced", {"pacemaker": False}))]
+    stated, stated_no, unknown, overridden = demo_handler({"inputs": items})
+    note = stated["measurements"]["pacing"]["note"]
+    assert note and "no pacing spike was found" in note and note in stated["clinical_analysis"]["notes"]
+    for result in (stated_no, unknown, overridden):
+        assert result["measurements"]["pacing"]["note"] is None
+        assert not any("pacemaker" in text for text in result["clinical_analysis"]["notes"])
+    assert '"pacemaker"' not in json.dumps([stated, stated_no, unknown, overridden])
+    for value in ("yes", 1, "true"):
+        with pytest.raises(InputError, match="inputs.pacemaker"):
+            demo_handler({"inputs": {**items[2], "pacemaker": value}})
 
 
 def _cart_file(*parts: str):
@@ -387,13 +434,14 @@ def test_inferior_st_elevation_through_the_handler(demo_handler):
 
 def test_patient_fields_are_checked_and_fall_back_to_the_file():
     class File:
-        age_years, sex = 64.0, "F"
+        age_years, sex, pacemaker = 64.0, "F", True
 
-    assert parse_patient({}, "inputs") == Patient(None, None)
-    assert parse_patient({"sex": "M"}, "inputs", File()) == Patient(64.0, "M")
-    assert parse_patient({}, "inputs", File()) == Patient(64.0, "F")
+    assert parse_patient({}, "inputs") == Patient(None, None, None)
+    assert parse_patient({"sex": "M", "pacemaker": False}, "inputs", File()) == Patient(64.0, "M", False)
+    assert parse_patient({}, "inputs", File()) == Patient(64.0, "F", True)
     for item, field in (({"age": -1}, "inputs.age"), ({"age": "old"}, "inputs.age"), ({"age": True}, "inputs.age"),
-                        ({"sex": "x"}, "inputs.sex"), ({"sex": 1}, "inputs.sex")):
+                        ({"sex": "x"}, "inputs.sex"), ({"sex": 1}, "inputs.sex"),
+                        ({"pacemaker": "yes"}, "inputs.pacemaker"), ({"pacemaker": 0}, "inputs.pacemaker")):
         with pytest.raises(InputError, match=field):
             parse_patient(item, "inputs")
 

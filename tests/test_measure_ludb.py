@@ -210,6 +210,21 @@ def test_paced_records_are_found_and_have_no_pr(ludb_rows):
     assert not any(row["measured"]["pacing"]["mode"] for row in unpaced)
 
 
+def test_a_stated_pacemaker_whose_spikes_are_not_seen_is_said(ludb_rows):
+    """Told that the patient has a pacemaker (as a request or a Philips or SCP-ECG file can say), the paced record
+    whose spikes are not found (90, bipolar) says so, and the five found do not; nothing else changes."""
+    noted = []
+    for row in (row for row in ludb_rows if row["record"].paced):
+        record = row["record"]
+        stated = measure(record.signal, record.fs, ludb_reference.LEADS, pacemaker=True)
+        if stated["pacing"]["note"] is not None:
+            assert "no pacing spike was found" in stated["pacing"]["note"]
+            noted.append(record.number)
+        stated["pacing"]["note"] = None
+        assert stated == row["measured"]
+    assert noted == [90]
+
+
 def test_a_tall_sharp_r_wave_is_no_pacing_spike(ludb_rows):
     """The apex of a tall, sharp R wave is also more than a 12 ms running median can follow: at twice LUDB's
     amplitudes (QRS spans up to 10 mV; left ventricular hypertrophy gives 5 mV and more) records 54, 102, 132

@@ -76,7 +76,8 @@ def parse_table_row(row: dict[str, Any], columns: TableColumns, limits: Limits, 
             "fs": _value(row, "fs", columns.fs),
             "lead_names": _value(row, "lead_names", columns.lead_names),
             "units": _value(row, "units", columns.units),
-            "age": _value(row, "age", None), "sex": _value(row, "sex", None)}
+            "age": _value(row, "age", None), "sex": _value(row, "sex", None),
+            "pacemaker": _value(row, "pacemaker", None)}
     spec = {key: value for key, value in spec.items() if value is not None}
     try:
         return parsed_row(source, fmt, parse_recording(spec, "row", limits), parse_patient(spec, "row"))

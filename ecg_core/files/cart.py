@@ -1,4 +1,5 @@
-"""The cart's own findings from an ecgdatakit `ECGRecord`: global and per-lead measurements, statements, age, sex.
+"""The cart's own findings from an ecgdatakit `ECGRecord`: global and per-lead measurements, statements, age, sex,
+pacemaker.
 
 Names follow `ecg_core.measure.MEASUREMENT_KEYS` so they can be set beside ours. A QTc whose formula the file
 does not state is kept as ``qtc`` rather than guessed to be Bazett's or Fridericia's (only when the file
@@ -67,6 +68,13 @@ def cart_statements(record) -> list[str]:
         if line and not _SIGNATURE.match(line):
             statements.append(f"{line} ({' '.join(str(reason).split())})" if reason else line)
     return statements
+
+
+def stated_pacemaker(record) -> bool | None:
+    """Whether the file says the patient has a pacemaker (ecgdatakit reads Philips' ``pacestatus`` and SCP-ECG's
+    medical history codes); None where it does not say."""
+    stated = record.patient.has_pacemaker
+    return stated if isinstance(stated, bool) else None
 
 
 def age_and_sex(record) -> tuple[float | None, str | None]:

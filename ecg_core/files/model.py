@@ -16,3 +16,4 @@ class EcgFile:
     cart_statements: list[str] = field(default_factory=list)  # the cart's diagnostic statements
     age_years: float | None = None
     sex: str | None = None  # "M" / "F"
+    pacemaker: bool | None = None  # whether the patient has one, as the file states (Philips, SCP-ECG)

@@ -67,7 +67,8 @@ def read_path(path: Path, fmt: str, field: str, limits: Limits) -> EcgFile:
     beat_rr_ms = device_rr_ms(path) if fmt == "hl7_aecg" else None  # ecgdatakit keeps no beat times
     return EcgFile(format=fmt, recording=recording, cart_measurements=cart.cart_measurements(record, beat_rr_ms),
                    cart_lead_measurements=cart.cart_lead_measurements(record),
-                   cart_statements=cart.cart_statements(record), age_years=age, sex=sex)
+                   cart_statements=cart.cart_statements(record), age_years=age, sex=sex,
+                   pacemaker=cart.stated_pacemaker(record))
 
 
 def _stated_filters(record) -> StatedFilters | None:

@@ -69,14 +69,16 @@ class Analysis:
 
 
 def measure(signal, fs: float, lead_names: tuple[str, ...] | list[str] | None = None, *,
-            sex: str | None = None, stated_filters: StatedFilters | None = None) -> dict:
+            sex: str | None = None, stated_filters: StatedFilters | None = None,
+            pacemaker: bool | None = None) -> dict:
     """Global measurements of one recording; see `MEASUREMENT_KEYS` for the keys and units (`analyse` does
     the work and also returns the beats and the median beat)."""
-    return analyse(signal, fs, lead_names, sex=sex, stated_filters=stated_filters).measurements
+    return analyse(signal, fs, lead_names, sex=sex, stated_filters=stated_filters, pacemaker=pacemaker).measurements
 
 
 def analyse(signal, fs: float, lead_names: tuple[str, ...] | list[str] | None = None, *,
-            sex: str | None = None, stated_filters: StatedFilters | None = None) -> Analysis:
+            sex: str | None = None, stated_filters: StatedFilters | None = None,
+            pacemaker: bool | None = None) -> Analysis:
     """Global measurements of one recording; see `MEASUREMENT_KEYS` for the keys and units.
 
     ``signal`` is (n_leads, n_samples) in mV (a 1-D array is one lead), ``fs`` in Hz, ``lead_names``
@@ -89,7 +91,8 @@ def analyse(signal, fs: float, lead_names: tuple[str, ...] | list[str] | None = 
     ``voltage_criteria`` (Sokolow-Lyon, Cornell; ``sex`` "M"/"F" sets Cornell's threshold) come from the
     median beat of the first window that gave one. ``pacing`` (`pacing.pacing_summary`) says which
     chambers a pacemaker paces; its spikes are bridged before anything is measured, and in ventricular
-    pacing the PR interval is None. ``bandwidth`` (`bandwidth.describe_bandwidth`) says what the recording's
+    pacing the PR interval is None; ``pacemaker`` (whether the patient has one, as the request or file states)
+    gives it a note where the spikes say otherwise. ``bandwidth`` (`bandwidth.describe_bandwidth`) says what the recording's
     filters (``stated_filters``: what its file states), sampling rate and high-frequency content do to the
     measurements. ``leads_left_out`` ({lead: reason}) names the leads nothing is measured
     on (`lead_selection.select_leads`: flat, or far noisier than the others); ``leads_derived`` the limb leads
@@ -124,7 +127,7 @@ def analyse(signal, fs: float, lead_names: tuple[str, ...] | list[str] | None = 
     beats, analysed = find_beats(analysed, rate)  # baseline steps, if any, taken out of what is measured
     result["beat_count"] = int(beats.size)
     beats_at_fs = np.minimum(np.round(beats * fs / rate).astype(np.int64), signal.shape[1] - 1)
-    result["pacing"] = pacing_summary(spikes, beats_at_fs, fs)
+    result["pacing"] = pacing_summary(spikes, beats_at_fs, fs, pacemaker)
     result["bandwidth"] = describe_bandwidth(signal, fs, stated_filters,
                                              pacing_found=result["pacing"]["mode"] is not None)
     rr_s = np.diff(beats) / rate

@@ -117,9 +117,11 @@ def spike_tail_ratio(signal: np.ndarray, spikes: np.ndarray, half: int) -> float
     return ratio if _TAIL_RATIOS[0] <= ratio <= _TAIL_RATIOS[1] else None
 
 
-def pacing_summary(spikes: np.ndarray, beats: np.ndarray, fs: float) -> dict:
-    """{"spikes", "atrial", "ventricular", "mode"}: which chambers are paced, from where the spikes fall
-    relative to the beats (R peaks, samples at ``fs``); mode is "atrial", "ventricular", "dual-chamber" or None."""
+def pacing_summary(spikes: np.ndarray, beats: np.ndarray, fs: float, pacemaker: bool | None = None) -> dict:
+    """{"spikes", "atrial", "ventricular", "mode", "note"}: which chambers are paced, from where the spikes fall
+    relative to the beats (R peaks, samples at ``fs``); mode is "atrial", "ventricular", "dual-chamber" or None.
+    ``pacemaker``: whether the patient has one, as the request or the file states (None: not stated); ``note``
+    says where that and the spikes disagree (`stated_pacemaker_note`), else None."""
     ventricular = atrial = 0
     for beat in beats:
         lead_times = (beat - spikes[spikes <= beat]) / fs
@@ -129,7 +131,24 @@ def pacing_summary(spikes: np.ndarray, beats: np.ndarray, fs: float) -> dict:
     paced_a = beats.size > 0 and atrial >= _PACED_SHARE * beats.size
     mode = ("dual-chamber" if paced_a and paced_v else "ventricular" if paced_v else "atrial" if paced_a
             else None)
-    return {"spikes": int(spikes.size), "atrial": bool(paced_a), "ventricular": bool(paced_v), "mode": mode}
+    return {"spikes": int(spikes.size), "atrial": bool(paced_a), "ventricular": bool(paced_v), "mode": mode,
+            "note": stated_pacemaker_note(pacemaker, mode, fs)}
+
+
+def stated_pacemaker_note(pacemaker: bool | None, mode: str | None, fs: float) -> str | None:
+    """What a stated pacemaker (or a stated absence of one) means beside the spikes found, or None where they agree.
+
+    A bipolar pacemaker's spikes can be too small to tell from a sharp QRS onset at a cart's 500 Hz (LUDB 90's are
+    0.07-0.3 mV in most beats), which is why carts ask the operator and files keep the answer (Philips'
+    ``pacestatus``, SCP-ECG's medical history): no spike found then does not mean no pacing.
+    """
+    if pacemaker and mode is None:
+        return (f"a pacemaker is stated but no pacing spike was found: at {fs:g} Hz a bipolar pacemaker's spikes can be "
+                "too small to see, so the rhythm may be paced; the QRS and PR are measured as if it were not")
+    if pacemaker is False and mode is not None:
+        return ("pacing spikes were found though the patient is stated to have no pacemaker: they may be artefacts of "
+                "the recording (the measurements treat them as pacing)")
+    return None
 
 
 def median_beat_spike(spikes_s: np.ndarray, beat_times_s: np.ndarray, fiducial: int, fs: float) -> int | None:
