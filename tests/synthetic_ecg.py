@@ -67,7 +67,7 @@ def _qrs_lobes(qrs_frontal_deg: float):
 def synthetic_12lead(hr_bpm: float, pr_ms: float, qrs_ms: float, qt_ms: float, fs: float = 500,
                      duration_s: float = 10, noise_mv: float = 0.02, wander_mv: float = 0.1, seed: int = 0,
                      qrs_axis: float = 50.0, p_wave: bool = True, ventricular_spike_mv: float = 0.0,
-                     spike_before_qrs_ms: float = 4.0, spike_tail_ms: float = 0.0,
+                     spike_before_qrs_ms: float = 4.0, spike_tail_ms: float = 0.0, atrial_spike_mv: float = 0.0,
                      t_mv: float = 0.35, t_biphasic: bool = False) -> tuple[np.ndarray, tuple[str, ...]]:
     """A 12-lead sinus-rhythm ECG in mV, shape (12, duration_s * fs), and its lead names.
 
@@ -79,7 +79,7 @@ def synthetic_12lead(hr_bpm: float, pr_ms: float, qrs_ms: float, qt_ms: float, f
     every lead (as a 500 Hz cart records it: one or two samples), ``spike_before_qrs_ms`` before each QRS
     onset (negative: inside the QRS, as in a fusion beat); ``spike_tail_ms`` > 0 gives it the exponential
     decay of that time constant that follows a real one through a cart's input stage (LUDB's paced records
-    show one of about 5 ms). ``t_mv``
+    show one of about 5 ms). ``atrial_spike_mv`` adds such a spike 10 ms before each P onset (atrial pacing). ``t_mv``
     scales the T wave (0.35: its usual size; 0.05-0.1: a flat T); ``t_biphasic`` makes it two lobes of the same size
     whose directions differ by 140° (positive then negative in most leads), the second ending at the T end.
     """
@@ -92,11 +92,9 @@ def synthetic_12lead(hr_bpm: float, pr_ms: float, qrs_ms: float, qt_ms: float, f
         _add_beat(signal, t, onset, pr_ms / 1000 if p_wave else None, qrs_ms / 1000, qt_ms / 1000, qrs_axis,
                   t_mv, t_biphasic)
         if ventricular_spike_mv:
-            spike_s = onset - spike_before_qrs_ms / 1000
-            signal[:, (t >= spike_s - 0.0005) & (t < spike_s + 0.0005 + 1 / fs)] += ventricular_spike_mv
-            if spike_tail_ms:
-                after = t > spike_s + 0.0005 + 1 / fs
-                signal[:, after] += ventricular_spike_mv * np.exp(-(t[after] - spike_s) / (spike_tail_ms / 1000))
+            _add_spike(signal, t, onset - spike_before_qrs_ms / 1000, ventricular_spike_mv, spike_tail_ms, fs)
+        if atrial_spike_mv and p_wave:
+            _add_spike(signal, t, onset - pr_ms / 1000 - 0.01, atrial_spike_mv, spike_tail_ms, fs)
         onset += rr_s * (1 + 0.01 * rng.standard_normal())
     return _add_noise(signal, t, noise_mv, wander_mv, rng), LEAD_NAMES
 
@@ -129,6 +127,15 @@ def synthetic_af_12lead(hr_bpm: float, qrs_ms: float = 90, qt_ms: float = 360, f
     atrial = np.stack([np.cos(angle), np.sin(angle), 0.8 * np.ones_like(t)])  # anterior: large in V1
     signal += (_lead_vectors() @ atrial) * (envelope * np.sin(phase))[None, :]
     return _add_noise(signal, t, noise_mv, wander_mv, rng), LEAD_NAMES, np.array(onsets)
+
+
+def _add_spike(signal: np.ndarray, t: np.ndarray, spike_s: float, mv: float, tail_ms: float, fs: float) -> None:
+    """A pacemaker spike ``mv`` tall and 1 ms wide at ``spike_s`` in every lead, with an exponential tail of
+    time constant ``tail_ms`` (none at 0)."""
+    signal[:, (t >= spike_s - 0.0005) & (t < spike_s + 0.0005 + 1 / fs)] += mv
+    if tail_ms:
+        after = t > spike_s + 0.0005 + 1 / fs
+        signal[:, after] += mv * np.exp(-(t[after] - spike_s) / (tail_ms / 1000))
 
 
 def _add_beat(signal: np.ndarray, t: np.ndarray, onset: float, pr: float | None, qrs: float, qt: float,

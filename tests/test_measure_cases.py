@@ -185,6 +185,32 @@ def test_a_fusion_beat_keeps_the_qrs_begun_before_its_pacing_spike():
     assert result["qt_interval"] == pytest.approx(without["qt_interval"], abs=8)
 
 
+@pytest.mark.parametrize("pr_ms,tail_ms", [(120, 0), (200, 6), (300, 0)])
+def test_atrial_pacing_is_told_from_ventricular(pr_ms, tail_ms):
+    """A spike 10 ms before each P wave paces the atria: the QRS follows it only after the P wave and the AV delay,
+    so the atria are paced and the PR is measured (as without the spikes); with a second spike just before each QRS
+    both chambers are, and the PR is None."""
+    atrial, names = synthetic_12lead(60, pr_ms, 100, 400, seed=5, atrial_spike_mv=3.0, spike_tail_ms=tail_ms)
+    plain, _ = synthetic_12lead(60, pr_ms, 100, 400, seed=5)
+    result, without = measure(atrial, 500, names), measure(plain, 500, names)
+    assert (result["pacing"]["mode"], without["pacing"]["mode"]) == ("atrial", None)
+    assert result["pr_interval"] == pytest.approx(without["pr_interval"], abs=6)
+    assert result["qrs_duration"] == pytest.approx(without["qrs_duration"], abs=4)
+    both, _ = synthetic_12lead(60, pr_ms, 150, 400, seed=5, atrial_spike_mv=3.0, ventricular_spike_mv=3.0,
+                               spike_tail_ms=tail_ms)
+    dual = measure(both, 500, names)
+    assert dual["pacing"]["mode"] == "dual-chamber"
+    assert dual["pr_interval"] is None and "ventricular pacing" in dual["unmeasured"]["pr_interval"]
+
+
+def test_fast_ventricular_pacing_is_not_taken_for_dual_chamber():
+    """At 190 bpm the previous beat's spike lies within 0.4 s of a beat's fiducial: it is that beat's, not an
+    atrial spike of this one (a fixed window made this dual-chamber pacing)."""
+    paced, names = synthetic_12lead(190, 160, 120, 260, seed=3, p_wave=False, ventricular_spike_mv=3.0,
+                                    spike_before_qrs_ms=10)
+    assert measure(paced, 500, names)["pacing"]["mode"] == "ventricular"
+
+
 def test_a_stated_pacemaker_is_weighed_against_the_spikes_found():
     """Whether the patient has a pacemaker (as the request or the file states) measures nothing: every value stays
     as it was, and ``pacing.note`` says where the statement and the spikes disagree: a pacemaker stated and no

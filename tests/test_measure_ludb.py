@@ -210,6 +210,21 @@ def test_paced_records_are_found_and_have_no_pr(ludb_rows):
     assert not any(row["measured"]["pacing"]["mode"] for row in unpaced)
 
 
+def test_a_wide_paced_qrs_is_ventricular_pacing_however_late_its_fiducial(ludb_rows, monkeypatch):
+    """LUDB 90's bipolar spikes, once seen (the spike threshold lowered to 0.1 mV, as a cart's own pace detector
+    would catch them), lie 140-160 ms before its beats' fiducial points, as far as an atrial spike lies before a
+    narrow QRS: its QRS is under way within 60 ms of each, which makes them ventricular (a fixed 120 ms window
+    called them atrial)."""
+    from ecg_core.measure import pacing
+
+    record = next(row["record"] for row in ludb_rows if row["number"] == 90)
+    monkeypatch.setattr(pacing, "_SPIKE_MV", 0.1)
+    measured = measure(record.signal, record.fs, ludb_reference.LEADS)
+    assert measured["pacing"]["mode"] == "ventricular" and measured["pacing"]["spikes"] >= 5
+    assert measured["pr_interval"] is None
+    assert measured["qrs_duration"] == pytest.approx(record.reference["qrs_duration"], abs=15)
+
+
 def test_a_stated_pacemaker_whose_spikes_are_not_seen_is_said(ludb_rows):
     """Told that the patient has a pacemaker (as a request or a Philips or SCP-ECG file can say), the paced record
     whose spikes are not found (90, bipolar) says so, and the five found do not; nothing else changes."""

@@ -22,10 +22,10 @@ from .bandwidth import StatedFilters, describe_bandwidth
 from .delineate import Boundaries, delineate
 from .filters import isoelectric_baseline, measurement_filter, to_analysis_rate
 from .lead_selection import FLAT_MV, select_leads
-from .pacing import bridge_spikes, find_spikes, median_beat_spike, pacing_summary
+from .pacing import beat_spikes, bridge_spikes, find_spikes, median_beat_spike, pacing_summary
 from .per_lead import per_lead_measurements, voltage_criteria
 from .rpeaks import find_beats
-from .template import MedianBeat, align_to_template, beat_window_s, median_beat
+from .template import MedianBeat, align_to_template, beat_window_s, median_beat, spatial_velocity
 
 # Result keys and units: heart_rate (bpm, mean ventricular rate), rr_interval, pr_interval, p_duration,
 # qrs_duration, qt_interval, qtc_bazett, qtc_fridericia (ms), p_axis, qrs_axis, t_axis (degrees,
@@ -102,7 +102,8 @@ def analyse(signal, fs: float, lead_names: tuple[str, ...] | list[str] | None = 
     signal, names = validate_signal(signal, fs, lead_names)
     result: dict = {key: None for key in MEASUREMENT_KEYS}
     result.update(beat_count=0, windows=0, leads_derived=[],
-                  pacing=pacing_summary(np.zeros(0, dtype=np.int64), np.zeros(0), fs), per_lead={},
+                  pacing=pacing_summary(np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0, dtype=bool), fs),
+                  per_lead={},
                   voltage_criteria=voltage_criteria({}, sex),
                   bandwidth=describe_bandwidth(None, fs, stated_filters, pacing_found=False))
     unmeasured: dict[str, str] = {}
@@ -127,7 +128,10 @@ def analyse(signal, fs: float, lead_names: tuple[str, ...] | list[str] | None = 
     beats, analysed = find_beats(analysed, rate)  # baseline steps, if any, taken out of what is measured
     result["beat_count"] = int(beats.size)
     beats_at_fs = np.minimum(np.round(beats * fs / rate).astype(np.int64), signal.shape[1] - 1)
-    result["pacing"] = pacing_summary(spikes, beats_at_fs, fs, pacemaker)
+    filtered = measurement_filter(analysed, rate)
+    ventricular_spikes_s, atrial_paced = beat_spikes(spikes / fs, beats / rate, spatial_velocity(filtered, rate)
+                                                     if spikes.size else np.zeros(0), rate)
+    result["pacing"] = pacing_summary(spikes, ventricular_spikes_s, atrial_paced, fs, pacemaker)
     result["bandwidth"] = describe_bandwidth(signal, fs, stated_filters,
                                              pacing_found=result["pacing"]["mode"] is not None)
     rr_s = np.diff(beats) / rate
@@ -141,10 +145,10 @@ def analyse(signal, fs: float, lead_names: tuple[str, ...] | list[str] | None = 
         result["rhythm_regular"] = rhythm_is_regular(rr_s)
     else:
         unmeasured["rhythm_regular"] = "fewer than 4 beats: too few to judge regularity"
-    filtered = measurement_filter(analysed, rate)
     fiducials, dominant = align_to_template(filtered, rate, beats)
     # a ventricular-paced QRS starts after its spike: the median beat's boundaries need to know where it is
-    paced_spikes_s = spikes / fs if result["pacing"]["ventricular"] else None
+    paced_spikes_s = (ventricular_spikes_s[np.isfinite(ventricular_spikes_s)] if result["pacing"]["ventricular"]
+                      else None)
     per_window = [_measure_window(filtered, rate, names, fiducials, dominant, start, stop, paced_spikes_s)
                   for start, stop in _windows(filtered.shape[1], rate)]
     measured = [values for values, _, _ in per_window if values is not None]

@@ -6,8 +6,8 @@ recording still shows them as one or two samples) and at the apex of a tall, sha
 median itself rises and falls by more than the residual; a spike rides on a slower wave. Muscle noise (a
 shivering or tense patient) also leaves such residuals, many of them, within a few milliseconds of each other:
 a spike stands far out of the residual around it, a peak of the noise does not. A spike seen in
-several leads at once is a pacemaker output; one shortly before a QRS complex paces the ventricles, one a P
-wave's length before it the atria. The spikes are then taken out (the decay a cart's input stage leaves after
+several leads at once is a pacemaker output; one the QRS complex follows at once paced the ventricles, one
+before it that the QRS does not follow at once (a P wave and the AV delay come between) the atria. The spikes are then taken out (the decay a cart's input stage leaves after
 them subtracted, the spike bridged by linear interpolation) so no filter spreads them into the QRS or P.
 """
 
@@ -30,8 +30,11 @@ _NOISE_GAP_S = 0.006  # ... leaving out the spike itself
 _MIN_LEADS = 2  # a spike in one lead only is an artefact of that lead
 _SAME_SPIKE_S = 0.004  # residual peaks of different leads within this are one spike
 BRIDGE_S = 0.004  # signal replaced either side of a spike
-_VENTRICULAR_S = (0.0, 0.12)  # spike this long before a beat's fiducial (R peak): it paced that QRS
-_ATRIAL_S = (0.12, 0.4)  # ... this long before: it paced the atria (P wave, then a conducted QRS)
+_PACED_BEAT_S = 0.4  # a beat's spikes lie up to this long before its fiducial (and after the previous beat's)
+_CAPTURE_S = 0.06  # the spike the QRS follows within this paced the ventricles: LUDB's paced records 4-40 ms; an
+# atrial spike is followed by a P wave, and the QRS only after the AV delay (100 ms and more)
+_QRS_UNDER_WAY = 0.3  # the QRS is under way where the spatial velocity reaches this share of the beat's peak (a P
+# wave's slope is a tenth of the QRS's)
 _PACED_SHARE = 0.5  # a chamber is paced when this share of beats has its spike
 _TAIL_MIN_MV = 0.2  # a spike's tail this large where its bridge ends is subtracted ...
 _TAIL_RATIOS = (0.3, 0.95)  # ... when it decays by a ratio per sample within these
@@ -117,18 +120,50 @@ def spike_tail_ratio(signal: np.ndarray, spikes: np.ndarray, half: int) -> float
     return ratio if _TAIL_RATIOS[0] <= ratio <= _TAIL_RATIOS[1] else None
 
 
-def pacing_summary(spikes: np.ndarray, beats: np.ndarray, fs: float, pacemaker: bool | None = None) -> dict:
-    """{"spikes", "atrial", "ventricular", "mode", "note"}: which chambers are paced, from where the spikes fall
-    relative to the beats (R peaks, samples at ``fs``); mode is "atrial", "ventricular", "dual-chamber" or None.
-    ``pacemaker``: whether the patient has one, as the request or the file states (None: not stated); ``note``
-    says where that and the spikes disagree (`stated_pacemaker_note`), else None."""
-    ventricular = atrial = 0
-    for beat in beats:
-        lead_times = (beat - spikes[spikes <= beat]) / fs
-        ventricular += bool(np.any((lead_times >= _VENTRICULAR_S[0]) & (lead_times < _VENTRICULAR_S[1])))
-        atrial += bool(np.any((lead_times >= _ATRIAL_S[0]) & (lead_times < _ATRIAL_S[1])))
-    paced_v = beats.size > 0 and ventricular >= _PACED_SHARE * beats.size
-    paced_a = beats.size > 0 and atrial >= _PACED_SHARE * beats.size
+def beat_spikes(spikes_s: np.ndarray, beats_s: np.ndarray, velocity: np.ndarray, rate: float
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """Per beat (fiducials at ``beats_s`` s): the time (s) of the spike that paced its ventricles (NaN where none),
+    and whether a spike paced its atria. ``velocity``: the recording's spatial velocity at ``rate`` Hz, spikes
+    bridged.
+
+    A beat's spikes lie after the previous beat's fiducial and at most `_PACED_BEAT_S` before its own (or
+    `_SPIKE_AT_FIDUCIAL_S` after it: a fusion beat). The last of them paced the ventricles when the QRS is under
+    way within `_CAPTURE_S` of it; where it is, is no fixed distance from the fiducial, which in a wide paced QRS
+    can lie 150 ms after the spike (LUDB 90), as far as an atrial spike before a narrow one. Any other paced the
+    atria.
+    """
+    ventricular_s = np.full(beats_s.size, np.nan)
+    atrial = np.zeros(beats_s.size, dtype=bool)
+    for index, beat_s in enumerate(beats_s):
+        after_s = beat_s - _PACED_BEAT_S if index == 0 else max(beat_s - _PACED_BEAT_S,
+                                                                 beats_s[index - 1] + _SPIKE_AT_FIDUCIAL_S)
+        own = spikes_s[(spikes_s > after_s) & (spikes_s <= beat_s + _SPIKE_AT_FIDUCIAL_S)]
+        if own.size and _qrs_follows(own[-1], beat_s, velocity, rate):
+            ventricular_s[index], own = own[-1], own[:-1]
+        atrial[index] = own.size > 0
+    return ventricular_s, atrial
+
+
+def _qrs_follows(spike_s: float, beat_s: float, velocity: np.ndarray, rate: float) -> bool:
+    """Whether the spatial velocity, past the spike's bridge, reaches `_QRS_UNDER_WAY` of the beat's peak (within
+    0.1 s of its fiducial) within `_CAPTURE_S` of the spike."""
+    beat, reach = int(round(beat_s * rate)), int(round(0.1 * rate))
+    peak = velocity[max(0, beat - reach):beat + reach + 1].max(initial=0.0)
+    start = int(round((spike_s + BRIDGE_S) * rate)) + 1
+    stop = int(round((spike_s + _CAPTURE_S) * rate)) + 1
+    return peak > 0 and bool(np.any(velocity[max(0, start):max(0, stop)] >= _QRS_UNDER_WAY * peak))
+
+
+def pacing_summary(spikes: np.ndarray, ventricular_s: np.ndarray, atrial: np.ndarray, fs: float,
+                   pacemaker: bool | None = None) -> dict:
+    """{"spikes", "atrial", "ventricular", "mode", "note"}: which chambers are paced, from the beats'
+    spikes (`beat_spikes`: the ventricular spike's time per beat, NaN where none; whether the atria were paced);
+    mode is "atrial", "ventricular", "dual-chamber" or None. ``pacemaker``: whether the patient has one, as the
+    request or the file states (None: not stated); ``note`` says where that and the spikes disagree
+    (`stated_pacemaker_note`), else None."""
+    n_beats = atrial.size
+    paced_v = n_beats > 0 and np.isfinite(ventricular_s).sum() >= _PACED_SHARE * n_beats
+    paced_a = n_beats > 0 and atrial.sum() >= _PACED_SHARE * n_beats
     mode = ("dual-chamber" if paced_a and paced_v else "ventricular" if paced_v else "atrial" if paced_a
             else None)
     return {"spikes": int(spikes.size), "atrial": bool(paced_a), "ventricular": bool(paced_v), "mode": mode,
@@ -153,13 +188,13 @@ def stated_pacemaker_note(pacemaker: bool | None, mode: str | None, fs: float) -
 
 def median_beat_spike(spikes_s: np.ndarray, beat_times_s: np.ndarray, fiducial: int, fs: float) -> int | None:
     """Sample of a median beat (``fs`` Hz, its beats' fiducial points at ``beat_times_s`` s and at sample
-    ``fiducial``) where their ventricular pacing spike lies: each beat's last spike before its fiducial (within
-    `_VENTRICULAR_S`, or up to `_SPIKE_AT_FIDUCIAL_S` after it), median over the beats; None when fewer than
-    `_PACED_SHARE` of them have one."""
+    ``fiducial``) where their ventricular pacing spike lies: of the ventricular spikes (``spikes_s``, s), each
+    beat's last one before its fiducial (within `_PACED_BEAT_S`, or up to `_SPIKE_AT_FIDUCIAL_S` after it), median
+    over the beats; None when fewer than `_PACED_SHARE` of them have one."""
     lags = []
     for time in beat_times_s:
         lag = time - spikes_s
-        lag = lag[(lag >= -_SPIKE_AT_FIDUCIAL_S) & (lag < _VENTRICULAR_S[1])]
+        lag = lag[(lag >= -_SPIKE_AT_FIDUCIAL_S) & (lag < _PACED_BEAT_S)]
         if lag.size:
             lags.append(lag.min())
     if not lags or len(lags) < _PACED_SHARE * len(beat_times_s):
