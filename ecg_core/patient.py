@@ -1,6 +1,7 @@
 """The patient's age, sex and pacemaker, where the request or the ECG file gives them (criteria depend on them).
 
-Never logged and never echoed back in a result: they only choose thresholds.
+Never logged and never echoed back in a result: age and sex only choose thresholds, and a stated pacemaker only
+gives a note where the pacing spikes found say otherwise.
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 
 ``read_ecg_file(data, format_hint=..., limits=...)`` detects the format from the content (a hint may name it),
 decodes it with the format's maintained library, and returns an `EcgFile`. Every problem with a file is an
-`InputError(field, "<format>: <problem>")`. Patient identity stays inside the parser; only age, sex and a stated pacemaker leave it.
+`InputError(field, "<format>: <problem>")`. Patient identity stays inside the parser; only age, sex and a stated
+pacemaker leave it.
 """
 
 from .model import EcgFile

@@ -92,8 +92,8 @@ def analyse(signal, fs: float, lead_names: tuple[str, ...] | list[str] | None = 
     median beat of the first window that gave one. ``pacing`` (`pacing.pacing_summary`) says which
     chambers a pacemaker paces; its spikes are bridged before anything is measured, and in ventricular
     pacing the PR interval is None; ``pacemaker`` (whether the patient has one, as the request or file states)
-    gives it a note where the spikes say otherwise. ``bandwidth`` (`bandwidth.describe_bandwidth`) says what the recording's
-    filters (``stated_filters``: what its file states), sampling rate and high-frequency content do to the
+    gives it a note where the spikes say otherwise. ``bandwidth`` (`bandwidth.describe_bandwidth`) says what the
+    recording's filters (``stated_filters``: what its file states), sampling rate and high-frequency content do to the
     measurements. ``leads_left_out`` ({lead: reason}) names the leads nothing is measured
     on (`lead_selection.select_leads`: flat, or far noisier than the others); ``leads_derived`` the limb leads
     derived from the live ones (`leads.derive_limb_leads`: from I and II, as carts do) and measured with them, where

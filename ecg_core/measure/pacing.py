@@ -7,8 +7,9 @@ median itself rises and falls by more than the residual; a spike rides on a slow
 shivering or tense patient) also leaves such residuals, many of them, within a few milliseconds of each other:
 a spike stands far out of the residual around it, a peak of the noise does not. A spike seen in
 several leads at once is a pacemaker output; one the QRS complex follows at once paced the ventricles, one
-before it that the QRS does not follow at once (a P wave and the AV delay come between) the atria. The spikes are then taken out (the decay a cart's input stage leaves after
-them subtracted, the spike bridged by linear interpolation) so no filter spreads them into the QRS or P.
+before it that the QRS does not follow at once (a P wave and the AV delay come between) the atria. The spikes
+are then taken out (the decay a cart's input stage leaves after them subtracted, the spike bridged by linear
+interpolation) so no filter spreads them into the QRS or P.
 """
 
 from __future__ import annotations
@@ -178,8 +179,8 @@ def stated_pacemaker_note(pacemaker: bool | None, mode: str | None, fs: float) -
     ``pacestatus``, SCP-ECG's medical history): no spike found then does not mean no pacing.
     """
     if pacemaker and mode is None:
-        return (f"a pacemaker is stated but no pacing spike was found: at {fs:g} Hz a bipolar pacemaker's spikes can be "
-                "too small to see, so the rhythm may be paced; the QRS and PR are measured as if it were not")
+        return (f"a pacemaker is stated but no pacing spike was found: at {fs:g} Hz a bipolar pacemaker's spikes can "
+                "be too small to see, so the rhythm may be paced; the QRS and PR are measured as if it were not")
     if pacemaker is False and mode is not None:
         return ("pacing spikes were found though the patient is stated to have no pacemaker: they may be artefacts of "
                 "the recording (the measurements treat them as pacing)")
