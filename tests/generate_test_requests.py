@@ -68,10 +68,13 @@ def short_dicom(seconds: int = 3) -> bytes:
 
 
 def wfdb_zip(record: Path) -> bytes:
+    """The record's header and signal zipped, dated 1980-01-01 (not the files' own times) so the output is the same
+    wherever it is generated."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for suffix in (".hea", ".dat"):
-            archive.write(record.with_suffix(suffix), record.name + suffix)
+            archive.writestr(zipfile.ZipInfo(record.name + suffix, date_time=(1980, 1, 1, 0, 0, 0)),
+                             record.with_suffix(suffix).read_bytes(), zipfile.ZIP_DEFLATED)
     return buffer.getvalue()
 
 
@@ -156,6 +159,9 @@ def build() -> list[dict]:
         entry("measure_median_beat", "Measurements with the median beat and its wave boundaries; the patient's age "
               "and sex choose the ST-elevation thresholds of V2-V3 (never echoed back).",
               {**twelve, "task": "measure", "age": 62, "sex": "F"}, {"return_median_beat": True}),
+        entry("measure_stated_pacemaker", "Measurements of a patient stated to have a pacemaker: where no pacing spike "
+              "is found (a bipolar pacemaker's can be too small to see), measurements.pacing.note and the clinical "
+              "notes say so; the values are as without it.", {**twelve, "task": "measure", "pacemaker": True}),
         entry("render", "Render the signal as a standard 12-lead paper ECG (PNG data URI).", {**twelve, "task": "render"}),
         entry("batch_signals", "Two recordings in one request: one result per item, in order.",
               [{**limb, "task": "measure"}, {**limb, "task": "quality"}]),
@@ -197,6 +203,8 @@ def build() -> list[dict]:
         entry("bad_task", "An unknown task.", {**limb, "task": "diagnose"}, expect_error="unknown task"),
         entry("bad_sex", "A sex the ST-elevation criteria do not know.", {**limb, "task": "measure", "sex": "unknown"},
               expect_error="inputs.sex"),
+        entry("bad_pacemaker", "A pacemaker that is not true or false.",
+              {**limb, "task": "measure", "pacemaker": "yes"}, expect_error="inputs.pacemaker"),
         entry("bad_mixed_routes", "An image together with feature rows.",
               {"image": b64, "X": demo_rows, "model_id": "demo"}, expect_error="cannot be combined"),
         entry("bad_temperature", "A negative temperature.", "Hello?", {"temperature": -0.5},

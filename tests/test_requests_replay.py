@@ -93,6 +93,10 @@ def check_results(example: dict, results: list) -> None:
         assert first["commentary_status"] == "api_key_missing"
     if name == "commentary_off":
         assert first["commentary_status"] == "disabled"
+    if name == "measure_stated_pacemaker":  # pydicom's ECG has no pacing spike
+        note = first["measurements"]["pacing"]["note"]
+        assert first["measurements"]["pacing"]["mode"] is None and "no pacing spike was found" in note
+        assert note in first["clinical_analysis"]["notes"]
 
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=[example["name"] for example in EXAMPLES])
