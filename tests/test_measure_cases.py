@@ -258,6 +258,46 @@ def test_a_pacemaker_the_file_states_reaches_the_result_and_the_request_override
             demo_handler({"inputs": {**items[2], "pacemaker": value}})
 
 
+def _scp_stating_a_pacemaker() -> bytes:
+    """The Welch Allyn 2008 SCP-ECG file with its sequence-number tag (section 1, tag 31: 7 bytes) rewritten as a
+    medical history tag (32) listing code 42, pacemaker (EN 1064), and the section's and record's CRC-CCITT
+    recomputed, as a cart that records the history would have written them."""
+    import binascii
+    import struct
+
+    data = bytearray(fixture_path("formats", "scp", "welchallyn_simulator_2008.scp").read_bytes())
+    pointers = {}  # section 0 (from byte 6): a 16-byte header, then (id, length, 1-based index) per section
+    for at in range(6 + 16, 6 + struct.unpack_from("<I", data, 6 + 4)[0], 10):
+        section, length, index = struct.unpack_from("<HII", data, at)
+        pointers[section] = (index - 1, length)
+    start, length = pointers[1]
+    at = start + 16
+    while data[at] != 31:  # tag (1 byte), length (2), value
+        at += 3 + struct.unpack_from("<H", data, at + 1)[0]
+    assert struct.unpack_from("<H", data, at + 1)[0] == 7
+    data[at:at + 10] = bytes([32, 7, 0, 0]) + bytes([42] * 6)  # table 0, then the codes
+    struct.pack_into("<H", data, start, binascii.crc_hqx(bytes(data[start + 2:start + length]), 0xFFFF))
+    struct.pack_into("<H", data, 0, binascii.crc_hqx(bytes(data[2:]), 0xFFFF))
+    return bytes(data)
+
+
+def test_a_pacemaker_an_scp_file_s_medical_history_states_reaches_the_result(demo_handler):
+    """SCP-ECG keeps a pacemaker in the patient's medical history (section 1, tag 32, code 42): read by ecgdatakit,
+    it gives the Welch Allyn recording, which has no pacing spike, the note."""
+    from ecg_files import b64
+    from ecg_core.files import read_ecg_file
+
+    data = _scp_stating_a_pacemaker()
+    source = read_ecg_file(data, filename="stated.scp", limits=Limits())
+    assert source.pacemaker is True
+    assert not any("checksum" in note for note in source.recording.notes)  # the CRCs were rewritten right
+    [result] = demo_handler({"inputs": {"file": b64(data), "task": "measure"}})
+    assert "no pacing spike was found" in result["measurements"]["pacing"]["note"]
+    unstated = fixture_path("formats", "scp", "welchallyn_simulator_2008.scp").read_bytes()
+    [plain] = demo_handler({"inputs": {"file": b64(unstated), "task": "measure"}})
+    assert plain["measurements"]["pacing"]["note"] is None
+
+
 def _cart_file(*parts: str):
     from ecg_core.files import read_ecg_file
 
