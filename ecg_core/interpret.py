@@ -1,8 +1,9 @@
 """Clinical summary of one recording: rhythm, abnormalities and axis from measurements and ECG-FM labels.
 
-The thresholds are the usual adult 12-lead criteria (AHA/ACCF/HRS 2009 recommendations): rate 60-100
-bpm, PR 120-200 ms, QRS < 110 ms (>= 120 ms wide), QRS axis -30 to +90 degrees; QTc (Bazett) by the
-patient's sex as `qtc_limits` states (prolonged from 450 ms in men, 460 ms in women). Without ECG-FM the
+The thresholds are the usual adult 12-lead criteria (AHA/ACCF/HRS 2009 recommendations): rate 60-100 bpm
+(read in whole bpm, as carts state it), PR 120-200 ms, QRS < 110 ms (>= 120 ms wide), QRS axis -30 to +90
+degrees; QTc (Bazett) by the patient's sex as `qtc_limits` states (prolonged from 450 ms in men, 460 ms in
+women). Pacing spikes found before the beats name the rhythm by the chambers they pace. Without ECG-FM the
 rhythm and abnormalities rest on the measurements alone, and the text says so. This is decision support,
 not a diagnosis.
 """
@@ -21,6 +22,9 @@ _RHYTHM_LABELS = (  # ECG-FM (MIMIC-IV-ECG) rhythm labels, most specific first
     ("Supraventricular tachycardia with aberrancy", "Supraventricular tachycardia with aberrancy"),
 )
 _CONDUCTION_LABELS = ("Right bundle branch block", "Left bundle branch block", "Bifascicular block")
+_PACED_RHYTHMS = {"ventricular": "Ventricular-paced rhythm", "atrial": "Atrial-paced rhythm",
+                  "dual-chamber": "Dual-chamber (atrial and ventricular) paced rhythm"}  # by `measure.pacing` mode
+_ECGFM_PACEMAKER = "Electronic pacemaker"
 _COVERED_LABELS = {"Sinus rhythm", "Tachycardia", "Bradycardia", "1st degree atrioventricular block",
                    "Accessory pathway conduction", *_CONDUCTION_LABELS, *(label for label, _ in _RHYTHM_LABELS)}
 _CORE_MEASUREMENTS = ("heart_rate", "pr_interval", "qrs_duration", "qt_interval", "qrs_axis")
@@ -42,9 +46,7 @@ def clinical_analysis(measurements: dict, quality: dict, ecgfm: dict | None, pat
     if quality.get("grade") in ("Poor", "Unusable"):
         notes.append(f"signal quality is {quality['grade'].lower()}: interpret with caution")
     notes.extend((measurements.get("bandwidth") or {}).get("limits", ()))  # what the filters do to the values
-    pacing_note = (measurements.get("pacing") or {}).get("note")
-    if pacing_note:
-        notes.append(pacing_note)
+    notes.extend(_pacing_notes(measurements.get("pacing") or {}, found))
     return {
         "rhythm": rhythm,
         "heart_rate": measurements.get("heart_rate"),
@@ -74,14 +76,33 @@ def axis_deviation(qrs_axis: float | None) -> str:
     return "Extreme axis deviation"
 
 
-def _rate_word(heart_rate: float | None) -> str:
+def _whole_bpm(heart_rate: float | None) -> int | None:
+    """The rate as carts state it and the criteria read it, in whole bpm: 59.9 is 60, no bradycardia."""
+    return None if heart_rate is None else round(heart_rate)
+
+
+def _rate_word(heart_rate: int | None) -> str:
     if heart_rate is None:
         return ""
     return "tachycardia" if heart_rate > 100 else "bradycardia" if heart_rate < 60 else "rhythm"
 
 
+def _pacing_notes(pacing: dict, found: set[str]) -> list[str]:
+    """The measured pacing's own note (a stated pacemaker the spikes disagree with), and ECG-FM's pacemaker label
+    where no spike was found: the model knows a paced QRS by its shape, which a bipolar pacemaker's spikes, too
+    small to see at 500 Hz, do not hide."""
+    notes = [pacing["note"]] if pacing.get("note") else []
+    if _ECGFM_PACEMAKER in found and not pacing.get("mode"):
+        notes.append("ECG-FM recognises an electronic pacemaker but no pacing spike was found (a bipolar pacemaker's "
+                     "can be too small to see): the QRS and PR are measured as if the rhythm were not paced")
+    return notes
+
+
 def _rhythm(measurements: dict, found: set[str] | None) -> str:
-    rate = measurements.get("heart_rate")
+    rate = _whole_bpm(measurements.get("heart_rate"))
+    mode = (measurements.get("pacing") or {}).get("mode")
+    if mode is not None:  # the spikes are the direct evidence, and say which chambers
+        return f"{_PACED_RHYTHMS[mode]} (pacing spikes before the beats)"
     if found is not None:
         for label, rhythm in _RHYTHM_LABELS:
             if label in found:
@@ -102,7 +123,7 @@ def _rhythm(measurements: dict, found: set[str] | None) -> str:
         return f"Sinus {_rate_word(rate)} likely: regular, with a P wave before each QRS ({source})"
     pattern = "Regular" if regular else "Irregular" if regular is False else "Undetermined"
     waves = "with P waves" if has_p else "without consistent P waves"
-    return f"{pattern} rhythm {waves} at {rate:.0f} bpm ({source})"
+    return f"{pattern} rhythm {waves} at {rate} bpm ({source})"
 
 
 def _abnormalities(m: dict, found: set[str], with_ecgfm: bool, probabilities: dict, patient: Patient) -> list[str]:
@@ -112,18 +133,20 @@ def _abnormalities(m: dict, found: set[str], with_ecgfm: bool, probabilities: di
         return f"; supported by ECG-FM ({label})" if label in found else f"; ECG-FM did not flag {label}"
 
     items: list[str] = []
-    rate, pr, qrs = m.get("heart_rate"), m.get("pr_interval"), m.get("qrs_duration")
+    rate, pr, qrs = _whole_bpm(m.get("heart_rate")), m.get("pr_interval"), m.get("qrs_duration")
     if rate is not None and rate > 100:
-        items.append(f"Tachycardia ({rate:.0f} bpm > 100)")
+        items.append(f"Tachycardia ({rate} bpm > 100)")
     elif rate is not None and rate < 60:
-        items.append(f"Bradycardia ({rate:.0f} bpm < 60)")
+        items.append(f"Bradycardia ({rate} bpm < 60)")
     if pr is not None and pr > 200:
         items.append(f"Prolonged PR interval ({pr:.0f} ms > 200): first-degree AV block pattern"
                      + support("1st degree atrioventricular block"))
     elif pr is not None and pr < 120:
         items.append(f"Short PR interval ({pr:.0f} ms < 120): pre-excitation possible"
                      + support("Accessory pathway conduction"))
-    if qrs is not None and qrs >= 120:
+    if qrs is not None and qrs >= 120 and (m.get("pacing") or {}).get("ventricular"):
+        items.append(f"Wide QRS ({qrs:.0f} ms >= 120) of ventricular pacing")
+    elif qrs is not None and qrs >= 120:
         blocks = [label for label in _CONDUCTION_LABELS if label in found]
         named = f"; ECG-FM: {', '.join(blocks)}" if blocks else (
             "; ECG-FM named no bundle branch block" if with_ecgfm else "")

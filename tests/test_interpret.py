@@ -102,3 +102,41 @@ def test_a_few_beats_of_atrial_fibrillation_are_not_called_sinus():
             rhythm = clinical_analysis(measurements, assess(signal, 500, names), None)["rhythm"]
             assert not rhythm.startswith("Sinus"), (seed, hr_bpm, rhythm)
     assert sum(pr is None for pr in pr_ms) >= 27, pr_ms  # 28; 23 before the beats had to share their P wave
+
+
+def test_paced_rhythms_are_named_by_the_chambers_their_spikes_pace():
+    """Spikes found before the beats name the rhythm (they are the direct evidence, ECG-FM or not), and the wide QRS
+    of ventricular pacing is not put down to bundle branch block; atrial pacing keeps its PR."""
+    ventricular = _analyse(70, 160, 150, 440, p_wave=False, ventricular_spike_mv=3.0, spike_tail_ms=6)
+    assert ventricular["rhythm"].startswith("Ventricular-paced rhythm")
+    wide = [item for item in ventricular["abnormalities"] if item.startswith("Wide QRS")]
+    assert len(wide) == 1 and "of ventricular pacing" in wide[0] and "bundle branch" not in wide[0]
+    with_ecgfm = _analyse(70, 160, 150, 440, ecgfm=_ecgfm("Sinus rhythm"), p_wave=False, ventricular_spike_mv=3.0,
+                          spike_tail_ms=6)
+    assert with_ecgfm["rhythm"].startswith("Ventricular-paced rhythm")
+    atrial = _analyse(60, 200, 100, 400, atrial_spike_mv=3.0)
+    assert atrial["rhythm"].startswith("Atrial-paced rhythm") and atrial["pr_interval"] is not None
+
+
+def test_ecgfm_s_pacemaker_without_spikes_is_said():
+    """ECG-FM knows a paced QRS by its shape, which spikes too small to see (a bipolar pacemaker's) do not hide: when
+    it says pacemaker and no spike was found, a note says the QRS and PR are measured as unpaced."""
+    note = "ECG-FM recognises an electronic pacemaker but no pacing spike was found"
+    unpaced = _analyse(72, 160, 90, 390, ecgfm=_ecgfm("Electronic pacemaker"))
+    assert unpaced["rhythm"] == "Paced rhythm" and any(text.startswith(note) for text in unpaced["notes"])
+    paced = _analyse(70, 160, 150, 440, ecgfm=_ecgfm("Electronic pacemaker"), p_wave=False,
+                     ventricular_spike_mv=3.0)
+    assert not any(text.startswith(note) for text in paced["notes"])
+    assert not any(text.startswith(note) for text in _analyse(72, 160, 90, 390, ecgfm=_ecgfm("Sinus rhythm"))["notes"])
+
+
+@pytest.mark.parametrize("rate_bpm, bradycardia", [(59.9, False), (59.4, True)])
+def test_the_rate_criteria_read_whole_bpm(rate_bpm, bradycardia):
+    """Carts state the rate in whole bpm and read the criteria on it: 59.9 bpm is 60, not "Bradycardia (60 bpm <
+    60)" as before."""
+    signal, names = synthetic_12lead(60, 160, 90, 400, seed=21)
+    measurements = {**measure(signal, 500, names), "heart_rate": rate_bpm}
+    summary = clinical_analysis(measurements, assess(signal, 500, names), None)
+    found = [item for item in summary["abnormalities"] if item.startswith("Bradycardia")]
+    assert found == (["Bradycardia (59 bpm < 60)"] if bradycardia else [])
+    assert ("bradycardia" in summary["rhythm"]) == bradycardia
