@@ -1,7 +1,7 @@
 """Clinical summary of one recording: rhythm, abnormalities and axis from measurements and ECG-FM labels.
 
 The thresholds are the usual adult 12-lead criteria (AHA/ACCF/HRS 2009 recommendations): rate 60-100 bpm
-(read in whole bpm, as carts state it), PR 120-200 ms, QRS < 110 ms (>= 120 ms wide), QRS axis -30 to +90
+(on the measured rate, as the page's table flags it), PR 120-200 ms, QRS < 110 ms (>= 120 ms wide), QRS axis -30 to +90
 degrees; QTc (Bazett) by the patient's sex as `qtc_limits` states (prolonged from 450 ms in men, 460 ms in
 women). Pacing spikes found before the beats name the rhythm by the chambers they pace. Without ECG-FM the
 rhythm and abnormalities rest on the measurements alone, and the text says so. This is decision support,
@@ -76,12 +76,7 @@ def axis_deviation(qrs_axis: float | None) -> str:
     return "Extreme axis deviation"
 
 
-def _whole_bpm(heart_rate: float | None) -> int | None:
-    """The rate as carts state it and the criteria read it, in whole bpm: 59.9 is 60, no bradycardia."""
-    return None if heart_rate is None else round(heart_rate)
-
-
-def _rate_word(heart_rate: int | None) -> str:
+def _rate_word(heart_rate: float | None) -> str:
     if heart_rate is None:
         return ""
     return "tachycardia" if heart_rate > 100 else "bradycardia" if heart_rate < 60 else "rhythm"
@@ -99,7 +94,7 @@ def _pacing_notes(pacing: dict, found: set[str]) -> list[str]:
 
 
 def _rhythm(measurements: dict, found: set[str] | None) -> str:
-    rate = _whole_bpm(measurements.get("heart_rate"))
+    rate = measurements.get("heart_rate")
     mode = (measurements.get("pacing") or {}).get("mode")
     if mode is not None:  # the spikes are the direct evidence, and say which chambers
         return f"{_PACED_RHYTHMS[mode]} (pacing spikes before the beats)"
@@ -123,7 +118,7 @@ def _rhythm(measurements: dict, found: set[str] | None) -> str:
         return f"Sinus {_rate_word(rate)} likely: regular, with a P wave before each QRS ({source})"
     pattern = "Regular" if regular else "Irregular" if regular is False else "Undetermined"
     waves = "with P waves" if has_p else "without consistent P waves"
-    return f"{pattern} rhythm {waves} at {rate} bpm ({source})"
+    return f"{pattern} rhythm {waves} at {rate:.0f} bpm ({source})"
 
 
 def _abnormalities(m: dict, found: set[str], with_ecgfm: bool, probabilities: dict, patient: Patient) -> list[str]:
@@ -133,11 +128,12 @@ def _abnormalities(m: dict, found: set[str], with_ecgfm: bool, probabilities: di
         return f"; supported by ECG-FM ({label})" if label in found else f"; ECG-FM did not flag {label}"
 
     items: list[str] = []
-    rate, pr, qrs = _whole_bpm(m.get("heart_rate")), m.get("pr_interval"), m.get("qrs_duration")
+    rate, pr, qrs = m.get("heart_rate"), m.get("pr_interval"), m.get("qrs_duration")
+    # the rate as measured (0.1 bpm): rounded, 59.9 read "Bradycardia (60 bpm < 60)"
     if rate is not None and rate > 100:
-        items.append(f"Tachycardia ({rate} bpm > 100)")
+        items.append(f"Tachycardia ({rate:g} bpm > 100)")
     elif rate is not None and rate < 60:
-        items.append(f"Bradycardia ({rate} bpm < 60)")
+        items.append(f"Bradycardia ({rate:g} bpm < 60)")
     if pr is not None and pr > 200:
         items.append(f"Prolonged PR interval ({pr:.0f} ms > 200): first-degree AV block pattern"
                      + support("1st degree atrioventricular block"))
