@@ -1,11 +1,11 @@
 """Clinical summary of one recording: rhythm, abnormalities and axis from measurements and ECG-FM labels.
 
-The thresholds are the usual adult 12-lead criteria (AHA/ACCF/HRS 2009 recommendations): rate 60-100 bpm
-(on the measured rate, as the page's table flags it), PR 120-200 ms, QRS < 110 ms (>= 120 ms wide), QRS
-axis -30 to +90 degrees; QTc (Bazett) by the patient's sex as `qtc_limits` states (prolonged from 450 ms in men, 460 ms in
+The thresholds are the usual adult 12-lead criteria (AHA/ACCF/HRS 2009 recommendations): rate 60-100 bpm (on the
+measured rate, as the page's table flags it), PR 120-200 ms, QRS < 110 ms (>= 120 ms wide), QRS axis -30 to +90
+degrees; QTc (Bazett) by the patient's sex as `qtc_limits` states (prolonged from 450 ms in men, 460 ms in
 women). Pacing spikes found before the beats name the rhythm by the chambers they pace. Without ECG-FM the
-rhythm and abnormalities rest on the measurements alone, and the text says so. This is decision support,
-not a diagnosis.
+rhythm and abnormalities rest on the measurements alone, and the text says so. This is decision support, not a
+diagnosis.
 """
 
 from __future__ import annotations
