@@ -46,10 +46,11 @@ _FUSION_LOOKBACK_S = 0.008  # a lead already this far from its onset level this 
 _FUSION_MV = 0.05  # ... by this much: the QRS began before the pacemaker fired (a fusion beat)
 
 
-def boundary_velocity(wave: np.ndarray, fs: float, fiducial: int) -> np.ndarray:
-    """The spatial velocity (mV/s) a median beat's QRS boundaries are found on: that of ``wave`` (leads ×
-    samples at ``fs`` Hz, its QRS near sample ``fiducial``), or, where noise keeps its quiet level at
-    `_NOISY_FLOOR_FRACTION` of the QRS peak slope or more, that of ``wave`` low-passed to `P_T_HIGH_HZ`.
+def boundary_velocity(wave: np.ndarray, fs: float, fiducial: int) -> tuple[np.ndarray, bool]:
+    """(The spatial velocity (mV/s) a median beat's QRS boundaries are found on, whether it is the low-passed
+    one): that of ``wave`` (leads × samples at ``fs`` Hz, its QRS near sample ``fiducial``), or, where noise keeps
+    its quiet level at `_NOISY_FLOOR_FRACTION` of the QRS peak slope or more, that of ``wave`` low-passed to
+    `P_T_HIGH_HZ` (`_velocity_below_40_hz`).
 
     Broadband noise adds to the slope more the higher its frequency, and the QRS's own slopes near its
     boundaries are small: under noise they drown first and the QRS comes out short (LUDB quartered, under the
@@ -59,7 +60,11 @@ def boundary_velocity(wave: np.ndarray, fs: float, fiducial: int) -> np.ndarray:
     velocity = spatial_velocity(wave, fs)
     floor, peak = _floor_and_peak(velocity, *_search_window(velocity.size, fs, fiducial))
     if floor < _NOISY_FLOOR_FRACTION * peak:
-        return velocity
+        return velocity, False
+    return _velocity_below_40_hz(wave, fs), True
+
+
+def _velocity_below_40_hz(wave: np.ndarray, fs: float) -> np.ndarray:
     return spatial_velocity(lowpass(wave, fs, P_T_HIGH_HZ), fs)
 
 
@@ -76,10 +81,11 @@ def median_beat_qrs(wave: np.ndarray, fs: float, fiducial: int, *,
     PR 100 ms against 133). The offset keeps the full band: below 40 Hz the pause at a terminal notch lengthens
     into a quiet stretch and the last wave is cut off (LUDB 10's limb leads: 136 → 94 ms, the experts' 139).
     """
-    bounds = qrs_bounds(boundary_velocity(wave, fs, fiducial), fs, fiducial, to_knees=True)
-    if bounds is None or not limb_leads_only:
+    velocity, low_passed = boundary_velocity(wave, fs, fiducial)
+    bounds = qrs_bounds(velocity, fs, fiducial, to_knees=True)
+    if bounds is None or not limb_leads_only or low_passed:  # a noisy beat's onset is below 40 Hz already
         return bounds
-    slow = qrs_bounds(spatial_velocity(lowpass(wave, fs, P_T_HIGH_HZ), fs), fs, fiducial, to_knees=True)
+    slow = qrs_bounds(_velocity_below_40_hz(wave, fs), fs, fiducial, to_knees=True)
     # on a beat too strange for the two to find one QRS, the full band's stands
     return bounds if slow is None or slow[0] >= bounds[1] else (slow[0], bounds[1])
 
