@@ -6,7 +6,8 @@ Run: python bench/fuzz_measure.py [--cases 300] [--seed 0] [--leads I,II]. Each 
 and keeps it when the waves fit the RR interval (the P wave after the previous QRS, the T wave before the next
 one). A case is wrong when the heart rate or QRS is missing, or a value is further from the truth than HR 2
 bpm, PR 30, QRS 20 or QT 40 ms; `None` is never wrong here (overlapping waves are left unmeasured with the
-reason). Prints each wrong case and the share of cases right; `README.md` ("Under noise") says which remain.
+reason). Prints each wrong case and the share of cases right; `docs/measurements.md` ("Still fragile") says
+which remain.
 ``--leads`` measures only those leads (a wearable's lead I, a Holter's two), against the same global truth:
 one lead's QRS, PR and QT may be shorter than the global ones, where its axis hides a wave's start or end.
 """

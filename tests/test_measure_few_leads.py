@@ -46,7 +46,7 @@ def test_two_leads_give_the_heart_rate_on_ludb(ludb_rows, split):
     """A Holter's pairs (II with V1 or V5, I with II, V1 with V5) of every regular-rhythm LUDB record, paced ones
     too: the experts' rate within 3 bpm on at least 99 % (before the round that built the rules 94.9 % on DEV; all
     of them until the limb leads a cart derives were derived, which gave I and II of paced LUDB 72 its six limb
-    leads' 89.5 bpm for 62.8, README "One or two leads")."""
+    leads' 89.5 bpm for 62.8, docs/measurements.md "One or two leads")."""
     import eval_few_leads
 
     rows = [row for row in ludb_rows if row["split"] == split and len(row["leads"]) == 2]

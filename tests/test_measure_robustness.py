@@ -54,7 +54,8 @@ BOUNDS = {
                         "qt_interval": (1.0, 0.98), "p_duration": (0.98, 0.98)},
     "amplitude × 0.25": {"heart_rate": (1.0, 1.0), "pr_interval": (0.92, 0.92), "qrs_duration": (1.0, 0.95),
                          "qt_interval": (1.0, 0.99), "p_duration": (0.92, 0.92)},
-    # a quartered ECG's P waves under noise fall under the 20 µV a P wave must reach (README "Still fragile")
+    # a quartered ECG's P waves under noise fall under the 20 µV a P wave must reach
+    # (docs/measurements.md, "Still fragile")
     "amplitude × 0.25, 12.5 µV RMS": {"heart_rate": (1.0, 1.0), "pr_interval": (0.88, 0.84),
                                       "qrs_duration": (1.0, 0.93), "qt_interval": (1.0, 0.98),
                                       "p_duration": (0.88, 0.8)},
