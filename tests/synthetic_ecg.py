@@ -68,7 +68,8 @@ def synthetic_12lead(hr_bpm: float, pr_ms: float, qrs_ms: float, qt_ms: float, f
                      duration_s: float = 10, noise_mv: float = 0.02, wander_mv: float = 0.1, seed: int = 0,
                      qrs_axis: float = 50.0, p_wave: bool = True, ventricular_spike_mv: float = 0.0,
                      spike_before_qrs_ms: float = 4.0, spike_tail_ms: float = 0.0, atrial_spike_mv: float = 0.0,
-                     t_mv: float = 0.35, t_biphasic: bool = False) -> tuple[np.ndarray, tuple[str, ...]]:
+                     t_mv: float = 0.35, t_biphasic: bool = False,
+                     t_notched: bool = False) -> tuple[np.ndarray, tuple[str, ...]]:
     """A 12-lead sinus-rhythm ECG in mV, shape (12, duration_s * fs), and its lead names.
 
     Intervals are exact in the noise-free signal: PR from P onset to QRS onset, QRS from Q onset to S
@@ -81,7 +82,9 @@ def synthetic_12lead(hr_bpm: float, pr_ms: float, qrs_ms: float, qt_ms: float, f
     decay of that time constant that follows a real one through a cart's input stage (LUDB's paced records
     show one of about 5 ms). ``atrial_spike_mv`` adds such a spike 10 ms before each P onset (atrial pacing). ``t_mv``
     scales the T wave (0.35: its usual size; 0.05-0.1: a flat T); ``t_biphasic`` makes it two lobes of the same size
-    whose directions differ by 140° (positive then negative in most leads), the second ending at the T end.
+    whose directions differ by 140° (positive then negative in most leads), the second ending at the T end;
+    ``t_notched`` two humps pointing the same way (a bifid T, as in long QT type 2), the second a fifth taller and
+    ending at the T end, the curve dipping by about a sixth between them.
     """
     rng = np.random.default_rng(seed)
     t = np.arange(int(round(duration_s * fs))) / fs
@@ -90,7 +93,7 @@ def synthetic_12lead(hr_bpm: float, pr_ms: float, qrs_ms: float, qt_ms: float, f
     onset = 0.4 + rng.uniform(0, rr_s)  # first QRS onset
     while onset + qt_ms / 1000 < duration_s:
         _add_beat(signal, t, onset, pr_ms / 1000 if p_wave else None, qrs_ms / 1000, qt_ms / 1000, qrs_axis,
-                  t_mv, t_biphasic)
+                  t_mv, t_biphasic, t_notched)
         if ventricular_spike_mv:
             _add_spike(signal, t, onset - spike_before_qrs_ms / 1000, ventricular_spike_mv, spike_tail_ms, fs)
         if atrial_spike_mv and p_wave:
@@ -139,7 +142,7 @@ def _add_spike(signal: np.ndarray, t: np.ndarray, spike_s: float, mv: float, tai
 
 
 def _add_beat(signal: np.ndarray, t: np.ndarray, onset: float, pr: float | None, qrs: float, qt: float,
-              qrs_axis: float, t_mv: float = 0.35, t_biphasic: bool = False) -> None:
+              qrs_axis: float, t_mv: float = 0.35, t_biphasic: bool = False, t_notched: bool = False) -> None:
     """Add one beat (s): P wave (none when ``pr`` is None), QRS and T, with the QRS starting at ``onset``."""
     leads = _lead_vectors()
     if pr is not None and onset - pr >= 0:
@@ -160,6 +163,11 @@ def _add_beat(signal: np.ndarray, t: np.ndarray, onset: float, pr: float | None,
         second = leads @ _direction(45 + 140, -0.3)[:, None]
         signal += t_mv * (t_direction * _bump(t, t_start, 0.5 * (t_start + middle), middle + 0.02)[None, :]
                           + second * _bump(t, middle - 0.02, 0.5 * (middle + t_end), t_end)[None, :])
+        return
+    if t_notched:
+        middle = t_start + 0.5 * (t_end - t_start)
+        signal += t_mv * t_direction * (_bump(t, t_start, 0.5 * (t_start + middle), middle + 0.03)
+                                        + 1.2 * _bump(t, middle - 0.03, 0.5 * (middle + t_end), t_end))[None, :]
         return
     t_peak = t_end - 0.3 * (qt - qrs)  # the T wave rises slowly and falls faster, as it does in life
     signal += t_mv * t_direction * _bump(t, t_start, t_peak, t_end)[None, :]

@@ -67,21 +67,32 @@ def limb_rows():
 def test_six_limb_leads_give_the_intervals_on_ludb(limb_rows):
     """A six-lead device's recording (the limb leads alone) of every LUDB record, against the experts' boundaries
     in those six leads and the 12-lead values: what the code achieves, which misses the 12-lead figures (README
-    "What misses the goals"). PR SD 9.8 ms, QRS 14.6, QT 24.2; within the cart tolerances of the 12-lead value:
-    PR 95 %, QRS 91 %, QT 86 % (before the limb-lead QRS onset of `qrs.median_beat_qrs`: PR SD 14.2 ms, QRS
-    17.5, QT 26.5; PR 92 %, QRS 82 %, QT 81 %)."""
+    "What misses the goals"). PR SD 9.8 ms, QRS 14.6, QT 20.2; within the cart tolerances of the 12-lead value:
+    PR 95 %, QRS 91 %, QT 87 % (before the limb-lead QRS onset of `qrs.median_beat_qrs`: PR SD 14.2 ms, QRS
+    17.5, QT 26.5; PR 92 %, QRS 82 %, QT 81 %; before a notched T wave was one: QT SD 24.2 ms, 86 %)."""
     import eval_few_leads
     from eval_measure import interval_summary
 
     for key, min_coverage, max_sd_ms, min_near in (("pr_interval", 0.95, 11.0, 0.93),
                                                    ("qrs_duration", 1.0, 15.5, 0.88),
-                                                   ("qt_interval", 0.98, 25.0, 0.84)):
+                                                   ("qt_interval", 0.98, 21.5, 0.85)):
         summary = interval_summary(limb_rows, key)
         near = eval_few_leads.share_near_twelve_leads(limb_rows, key)
         print(f"\nsix limb leads, {key}: {summary['mean']:+.1f} ± {summary['sd']:.1f} ms, coverage "
               f"{summary['coverage']:.0%}; near the 12 leads' {near:.0%}")
         assert len(limb_rows) == 100 and summary["coverage"] >= min_coverage and summary["sd"] <= max_sd_ms, key
         assert near >= min_near, key
+
+
+def test_a_t_loop_that_swings_round_is_one_t_wave(limb_rows):
+    """LUDB 28's T wave in II, III and aVF is biphasic with a loop that swings round rather than back, so over
+    the six limb leads the magnitude dips only 15-17 % between the lobes before rising to the second: that rise
+    was taken for the next wave and the QT ended at the first lobe (332 ms; 440 on all 12 leads, the experts' 470
+    in these six). A rise before the curve has dipped a fifth is the same T wave."""
+    row = next(row for row in limb_rows if row["number"] == 28)
+    limb_qt_ms, twelve_qt_ms = row["measured"]["qt_interval"], row["twelve_leads"]["qt_interval"]
+    print(f"\nLUDB 28, six limb leads: QT {limb_qt_ms} ms, 12 leads {twelve_qt_ms}")
+    assert limb_qt_ms is not None and abs(limb_qt_ms - twelve_qt_ms) <= 25
 
 
 @pytest.mark.parametrize("number", [12, 24, 56, 10])

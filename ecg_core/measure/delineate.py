@@ -33,6 +33,11 @@ _T_RISE_MIN_MV = 0.02  # ... if it is also this large, or this many times the no
 _T_RISE_NOISE_FACTOR = 3.0  # (RMS over the leads) where that is less: a low-voltage ECG's waves are small too
 _T_SECOND_LOBE_FRACTION = 0.5  # ... the T wave's own second lobe (a biphasic T) when it rises this much of the fall
 _T_SECOND_LOBE_MAX_COSINE = -0.3  # ... and points back: the two lobes' lead vectors at least ~107° apart
+_T_NOTCH_DIP_FRACTION = 0.2  # a rise after the T peak, the curve having dipped less than this of the peak, is
+# the same T wave, notched (LUDB DEV 28's limb leads, whose T loop swings round, dip 15-17 %; LUDB's U waves 25 %
+# or more, over its records' 12 leads, limb leads and each lead left out) ...
+_T_NOTCH_S = 0.16  # ... when it peaks within this long of the T peak (those humps 44-156 ms; after a monitor's
+# 0.5 Hz high-pass, LUDB 138's hump at right angles to its T wave, 220 ms on, dips only 10 %)
 _T_FIRST_PEAK_FRACTION = 0.8  # of the tallest hump after the QRS: an earlier one this tall is the T wave's peak
 _T_TAIL_S = 0.25  # reference point of the trapezium: this long after the T peak's steepest descent
 _T_NOISY_FRACTION = 0.03  # of the T wave's fall: noise left in the median beat above this is smoothed for the T end
@@ -161,7 +166,10 @@ def _t_end(curves: _TCurves, fs: float, t_peak: int, stop: int, *, deviation: np
     wave does not peak after), a rise before ``lobe_stop`` that climbs back `_T_SECOND_LOBE_FRACTION` of
     the fall, pointing the other way over the leads (a U wave points the T wave's way), is the second lobe
     of a biphasic T wave: the end is then that lobe's. A rise at right angles to the T wave (cosine near 0,
-    whose sign noise or wander flips) is no second lobe: `_T_SECOND_LOBE_MAX_COSINE`.
+    whose sign noise or wander flips) is no second lobe: `_T_SECOND_LOBE_MAX_COSINE`. Nor is a rise
+    another wave, pointing any way, when the curve has barely dipped before it and peaks soon after the T
+    wave (`_T_NOTCH_DIP_FRACTION`, `_T_NOTCH_S`): the T wave is notched (a bifid T), or its loop swings
+    round so that the magnitude never falls between the lobes; the end is again the later hump's.
 
     Where the noise left in the median beat exceeds `_T_NOISY_FRACTION` of the T wave's fall, the trapezium
     is drawn on the smoother curve: on the other one the noise's dips far out in the TP segment outweigh
@@ -181,7 +189,7 @@ def _t_end(curves: _TCurves, fs: float, t_peak: int, stop: int, *, deviation: np
     if rising.any():
         rise = int(np.argmax(rising))
         if deviation is not None and lobe_stop is not None:
-            lobe = _second_lobe(deviation, after, t_peak, rise, min(stop, lobe_stop) - t_peak)
+            lobe = _second_lobe(deviation, after, t_peak, rise, min(stop, lobe_stop) - t_peak, fs)
             if lobe is not None:
                 return _t_end(curves, fs, t_peak + lobe, stop)
         stop = t_peak + max(2, rise)
@@ -192,9 +200,11 @@ def _t_end(curves: _TCurves, fs: float, t_peak: int, stop: int, *, deviation: np
     return trapezium_boundary(curves.smooth if noisy else magnitude, t_peak, reference)
 
 
-def _second_lobe(deviation: np.ndarray, after: np.ndarray, t_peak: int, rise: int, lobe_end: int) -> int | None:
-    """Index in ``after`` (the magnitude from the T peak on) of a biphasic T wave's second lobe, which
-    starts rising at ``rise`` and peaks before ``lobe_end``; None when what rises is another wave."""
+def _second_lobe(deviation: np.ndarray, after: np.ndarray, t_peak: int, rise: int, lobe_end: int,
+                 fs: float) -> int | None:
+    """Index in ``after`` (the magnitude from the T peak on) of the T wave's second lobe (a biphasic or
+    notched T), which starts rising at ``rise`` and peaks before ``lobe_end``; None when what rises is
+    another wave."""
     if lobe_end <= rise + 2:
         return None
     lobe = rise + int(np.argmax(after[rise:lobe_end]))
@@ -202,7 +212,8 @@ def _second_lobe(deviation: np.ndarray, after: np.ndarray, t_peak: int, rise: in
     first, second = deviation[:, t_peak], deviation[:, t_peak + lobe]
     opposed = float(first @ second) < _T_SECOND_LOBE_MAX_COSINE * float(np.linalg.norm(first) * np.linalg.norm(second))
     tall = after[lobe] - trough >= _T_SECOND_LOBE_FRACTION * (after[0] - trough)
-    return lobe if lobe < lobe_end - 2 and tall and opposed else None
+    notched = trough >= (1 - _T_NOTCH_DIP_FRACTION) * after[0] and lobe <= _T_NOTCH_S * fs
+    return lobe if lobe < lobe_end - 2 and (tall and opposed or notched) else None
 
 
 def _p_wave(deviation: np.ndarray, beat: MedianBeat, pr_end: int, previous_t_end: int | None, rr_s: float,
